@@ -1,0 +1,71 @@
+// `npm test`: starts one Temporal dev server for the whole run, runs every test file with
+// `node --test` against it, and stops it however the run ends.
+//   npm test                      all tests
+//   npm test -- --unit            only tests that need no server (test/unit, test/api, test/process-file, test/emulator)
+//   npm test -- test/foo.test.ts  the named files
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { startDevServer, type DevServer } from '../dev/dev-server';
+
+export const TEST_ADDRESS_VARIABLE = 'COASTY_TEST_TEMPORAL_ADDRESS';
+const SERVERLESS_DIRS = ['test/unit', 'test/api', 'test/process-file', 'test/emulator'];
+
+function listTests(dir: string): string[] {
+  return readdirSync(dir)
+    .flatMap((name) => {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory())
+        return name === 'fixtures' || name === 'helpers' ? [] : listTests(path);
+      return name.endsWith('.test.ts') ? [path] : [];
+    })
+    .sort();
+}
+
+const args = process.argv.slice(2);
+const unitOnly = args.includes('--unit');
+const named = args.filter((arg) => !arg.startsWith('--'));
+const passThrough = args.filter((arg) => arg.startsWith('--') && arg !== '--unit');
+const isServerless = (file: string) => SERVERLESS_DIRS.some((dir) => !relative(dir, file).startsWith('..'));
+const files = named.length ? named : listTests('test').filter((file) => !unitOnly || isServerless(file));
+const needsServer = !files.every(isServerless);
+
+let server: DevServer | undefined;
+let exiting = false;
+
+async function shutdown(code: number): Promise<never> {
+  if (!exiting) {
+    exiting = true;
+    await server?.stop().catch(() => undefined);
+  }
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void shutdown(130));
+process.on('SIGTERM', () => void shutdown(143));
+
+const env = { ...process.env };
+if (needsServer) {
+  if (process.env[TEST_ADDRESS_VARIABLE]) {
+    console.log(
+      `# Temporal: using the server at ${process.env[TEST_ADDRESS_VARIABLE]} (${TEST_ADDRESS_VARIABLE})`,
+    );
+  } else {
+    const started = Date.now();
+    server = await startDevServer({ log: (line) => console.log(`# ${line}`) }).catch((error: Error) => {
+      console.error(`Cannot start the Temporal dev server for the tests: ${error.message}`);
+      return process.exit(1);
+    });
+    console.log(
+      `# Temporal dev server ${server.address} (pid ${server.pid}) ready in ${Date.now() - started} ms; ` +
+        `CLI from ${server.cli.source}: ${server.cli.path} (${server.cli.version.split('\n')[0]})`,
+    );
+    env[TEST_ADDRESS_VARIABLE] = server.address;
+  }
+}
+
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', ...passThrough, ...files], {
+  stdio: 'inherit',
+  env,
+});
+child.on('exit', (code, signal) => void shutdown(code ?? (signal ? 1 : 0)));
