@@ -1,37 +1,50 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-// Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no network, no I/O.
-const workflowForbiddenImports = {
+const NODE_BUILTINS = [
+  'fs',
+  'fs/*',
+  'path',
+  'os',
+  'crypto',
+  'http',
+  'https',
+  'http2',
+  'net',
+  'tls',
+  'dns',
+  'dgram',
+  'child_process',
+  'cluster',
+  'url',
+  'stream',
+  'stream/*',
+  'worker_threads',
+  'zlib',
+  'readline',
+  'timers',
+  'timers/*',
+];
+const noIoMessage =
+  "Workflows run in Temporal's deterministic sandbox: no Node built-ins, network or files; move I/O into an activity.";
+
+// What workflows/ may import: @temporalio/workflow, @temporalio/common, other workflows/ files, and
+// *types* from api/ and activities/ (for proxyActivities<typeof activities>).
+const workflowImports = {
   patterns: [
-    { group: ['node:*'], message: 'Workflows must not use Node built-ins: move I/O into an activity.' },
+    { group: ['node:*', ...NODE_BUILTINS], message: noIoMessage },
     {
-      group: [
-        'fs',
-        'fs/*',
-        'path',
-        'os',
-        'crypto',
-        'http',
-        'https',
-        'net',
-        'child_process',
-        'url',
-        'stream',
-        'worker_threads',
-        'dns',
-        'tls',
-        'zlib',
-      ],
-      message: 'Workflows must not use Node built-ins: move I/O into an activity.',
+      group: ['undici', 'undici/*', 'eventsource-parser', 'yaml', 'zod', 'zod/*', 'commander'],
+      message: noIoMessage,
     },
     {
-      group: ['undici', 'undici/*', 'eventsource-parser', 'yaml', 'zod', 'commander'],
-      message: 'Workflows must not do I/O or parse files: do it in an activity or the client.',
+      group: ['@temporalio/activity', '@temporalio/client', '@temporalio/worker', '@temporalio/testing'],
+      message: 'Workflows may only use @temporalio/workflow and @temporalio/common.',
     },
     {
-      group: ['@temporalio/activity', '@temporalio/client', '@temporalio/worker'],
-      message: 'Workflows may only use @temporalio/workflow.',
+      group: ['../api/*', '!../api/types'],
+      message: 'Workflows may import api/ types only (import type).',
+      allowTypeImports: true,
     },
     {
       group: [
@@ -46,7 +59,8 @@ const workflowForbiddenImports = {
         '../worker',
         '../worker/*',
       ],
-      message: 'Workflows may import only workflows/ and api/ types.',
+      message: 'Workflows may import only workflows/, api/ types and activity types (import type).',
+      allowTypeImports: true,
     },
   ],
 };
@@ -70,20 +84,8 @@ export default tseslint.config(
   {
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', workflowForbiddenImports],
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['../api/*', '!../api/types'],
-              message: 'Workflows may import api/ types only (import type).',
-              allowTypeImports: true,
-            },
-          ],
-        },
-      ],
-      'no-restricted-globals': ['error', 'process', 'require', 'fetch', 'setInterval'],
+      '@typescript-eslint/no-restricted-imports': ['error', workflowImports],
+      'no-restricted-globals': ['error', 'process', 'require', 'fetch', 'setInterval', 'Buffer'],
     },
   },
 );
