@@ -1,0 +1,60 @@
+import { isTerminalStatus, STEP_COST_CENTS, type Run, type RunEvent, type RunStatus } from '../api/types';
+import type { RunSummary } from './types';
+
+export function emptySummary(runId: string, status: RunStatus = 'queued'): RunSummary {
+  return { runId, status, steps: 0, costCents: 0, eventsHandled: 0 };
+}
+
+/** The summary after one event (a new object: heartbeats may serialize it later). */
+export function applyEvent(summary: RunSummary, event: RunEvent): RunSummary {
+  const next: RunSummary = { ...summary, lastEventId: event.id, eventsHandled: summary.eventsHandled + 1 };
+  const payload = event.payload ?? {};
+  switch (event.type) {
+    case 'step':
+      next.steps += 1;
+      next.costCents += STEP_COST_CENTS;
+      next.lastStepId = event.step_id;
+      next.lastAction = event.action;
+      next.status = 'running';
+      return next;
+    case 'awaiting_human':
+      next.status = 'awaiting_human';
+      next.awaiting = {
+        requestId: event.id,
+        reason: String(payload.reason ?? 'the agent asks for a person'),
+        proposedAction: payload.proposed_action === undefined ? undefined : String(payload.proposed_action),
+        since: String(payload.requested_at ?? event.timestamp),
+      };
+      return next;
+    case 'running':
+    case 'queued':
+      next.status = event.type;
+      next.awaiting = undefined;
+      return next;
+    default:
+      next.status = event.type;
+      next.awaiting = undefined;
+      if (event.type === 'succeeded')
+        next.result = payload.result === undefined ? null : String(payload.result);
+      if (event.type === 'failed' || event.type === 'timed_out')
+        next.error = (payload.error as RunSummary['error']) ?? null;
+      return next;
+  }
+}
+
+/** The summary from the run object, for when the stream ended before we saw its last event. */
+export function summaryFromRun(run: Run, known: RunSummary): RunSummary {
+  return {
+    ...known,
+    status: run.status,
+    steps: run.steps,
+    costCents: Math.round(run.cost_usd * 100),
+    result: run.result,
+    error: run.error,
+    awaiting: run.status === 'awaiting_human' ? known.awaiting : undefined,
+  };
+}
+
+export function isFinished(summary: RunSummary): boolean {
+  return isTerminalStatus(summary.status);
+}

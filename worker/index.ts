@@ -1,0 +1,38 @@
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { RunsClient } from '../api/runs-client';
+
+export const DEFAULT_TASK_QUEUE = 'coasty-temporal';
+/**
+ * Each followed run holds one activity slot for as long as it streams (an open socket, mostly idle),
+ * so the activity slots bound the number of runs one worker follows at once; 1,000 streams cost
+ * little CPU and memory (see the README, "Activity slots").
+ */
+export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 1000;
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface CreateWorkerOptions extends Partial<
+  Omit<WorkerOptions, 'connection' | 'taskQueue' | 'activities'>
+> {
+  connection: NativeConnection;
+  taskQueue?: string;
+  namespace?: string;
+  /** The runs API client; default `RunsClient.fromEnv()` (COASTY_BASE_URL, COASTY_API_KEY). */
+  client?: RunsClient;
+  /** Environment for `{{secret.NAME}}` (COASTY_SECRET_NAME); default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+  const { connection, taskQueue = DEFAULT_TASK_QUEUE, client = RunsClient.fromEnv(), env, ...rest } = options;
+  return Worker.create({
+    workflowsPath,
+    maxConcurrentActivityTaskExecutions: DEFAULT_MAX_CONCURRENT_ACTIVITIES,
+    ...rest,
+    connection,
+    taskQueue,
+    activities: createActivities({ client, env }),
+  });
+}
