@@ -1,8 +1,9 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ConflictError } from '../api/errors';
 import { RunsClient } from '../api/runs-client';
 import { substituteSecrets } from '../workflows/templates';
 import { toActivityFailure } from './failures';
+import { redactSummary, SECRET_PREFIX, secretRedactor } from './secrets';
 import { followRun } from './stream-run';
 import { emptySummary, summaryFromRun } from './summary';
 import type {
@@ -21,19 +22,19 @@ export interface ActivityDependencies {
 }
 
 export function createActivities({ client, env = process.env }: ActivityDependencies) {
-  const secretValue = (name: string) => env[`COASTY_SECRET_${name}`];
+  const secretValue = (name: string) => env[`${SECRET_PREFIX}${name}`];
+  const redact = secretRedactor(env);
 
   return {
     /** Creates the run exactly once: the idempotency key is the same on every retry and replay. */
     async createRun({ idempotencyKey, request }: CreateRunInput): Promise<CreatedRun> {
-      const usedSecrets: string[] = [];
-      const task = substituteSecrets(request.task, (name) => {
-        const value = secretValue(name);
-        if (value) usedSecrets.push(value);
-        return value;
-      });
-      const redact = (text: string) =>
-        usedSecrets.reduce((out, secret) => out.split(secret).join('[secret]'), text);
+      let task: string;
+      try {
+        task = substituteSecrets(request.task, secretValue);
+      } catch (error) {
+        // A configuration mistake: retrying cannot help until the worker is restarted with the variable.
+        throw ApplicationFailure.nonRetryable((error as Error).message, 'MissingSecret');
+      }
       try {
         const run = await client.createRun(
           { ...request, task },
@@ -47,7 +48,7 @@ export function createActivities({ client, env = process.env }: ActivityDependen
     },
 
     streamRun(input: StreamRunInput): Promise<StreamCursor> {
-      return followRun(client, input);
+      return followRun(client, input, redact);
     },
 
     /** Idempotent: a retry after a lost answer finds the run already resumed and succeeds. */
@@ -59,7 +60,7 @@ export function createActivities({ client, env = process.env }: ActivityDependen
           const run = await client.getRun(runId).catch(() => undefined);
           if (run && run.status !== 'awaiting_human') return;
         }
-        throw toActivityFailure(error);
+        throw toActivityFailure(error, redact);
       }
     },
 
@@ -68,15 +69,15 @@ export function createActivities({ client, env = process.env }: ActivityDependen
       try {
         await client.cancelRun(runId, { idempotencyKey: `cancel/${runId}` });
       } catch (error) {
-        throw toActivityFailure(error);
+        throw toActivityFailure(error, redact);
       }
     },
 
     async getRunSummary({ runId }: { runId: string }): Promise<RunSummary> {
       try {
-        return summaryFromRun(await client.getRun(runId), emptySummary(runId));
+        return redactSummary(summaryFromRun(await client.getRun(runId), emptySummary(runId)), redact);
       } catch (error) {
-        throw toActivityFailure(error);
+        throw toActivityFailure(error, redact);
       }
     },
   };

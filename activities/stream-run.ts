@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { RunsClient } from '../api/runs-client';
 import { isTerminalStatus } from '../api/types';
 import { toActivityFailure } from './failures';
+import { redactSummary, type Redact } from './secrets';
 import { applyEvent, emptySummary, summaryFromRun } from './summary';
 import type { StreamCursor, StreamRunInput } from './types';
 
@@ -12,7 +13,11 @@ const RECENT_IDS = 32;
  * Follows one run's events (DESIGN.md "The heart"): resumes from the heartbeated cursor, handles
  * each event once, heartbeats after every event and on a timer, returns at a pause or the end.
  */
-export async function followRun(client: RunsClient, input: StreamRunInput): Promise<StreamCursor> {
+export async function followRun(
+  client: RunsClient,
+  input: StreamRunInput,
+  redact: Redact,
+): Promise<StreamCursor> {
   const ctx = Context.current();
   const saved = ctx.info.heartbeatDetails as StreamCursor | undefined;
   let cursor: StreamCursor = saved
@@ -38,7 +43,7 @@ export async function followRun(client: RunsClient, input: StreamRunInput): Prom
       seen.add(event.id);
       recent.push(event.id);
       if (recent.length > RECENT_IDS) seen.delete(recent.shift()!);
-      const summary = applyEvent(cursor.summary, event);
+      const summary = redactSummary(applyEvent(cursor.summary, event), redact);
       cursor = { summary, recentIds: recent.slice(), reconnects, retries: cursor.retries };
       ctx.heartbeat(cursor);
       if (isTerminalStatus(summary.status)) return cursor;
@@ -46,12 +51,12 @@ export async function followRun(client: RunsClient, input: StreamRunInput): Prom
     }
     // The stream ended (204) before we saw the end: an earlier attempt handled it but its heartbeat was lost.
     const run = await client.getRun(input.runId, { signal: ctx.cancellationSignal });
-    return { ...cursor, summary: summaryFromRun(run, cursor.summary), reconnects };
+    return { ...cursor, summary: redactSummary(summaryFromRun(run, cursor.summary), redact), reconnects };
   } catch (error) {
     if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
     cursor = { ...cursor, reconnects };
     ctx.heartbeat(cursor);
-    throw toActivityFailure(error);
+    throw toActivityFailure(error, redact);
   } finally {
     clearInterval(timer);
   }

@@ -1,19 +1,32 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { emulatorCommand } from '../emulator/command';
+import { cancelCommand } from './commands/cancel';
+import { pauseResumeCommand, raiseBudgetCommand } from './commands/control';
+import { decideCommand } from './commands/decide';
+import { devCommand } from './commands/dev';
+import { listCommand } from './commands/list';
+import { positiveInteger } from './commands/numbers';
+import { runCommand, startCommand } from './commands/run';
+import { schemaCommand } from './commands/schema';
+import { statusCommand } from './commands/status';
+import { watchCommand } from './commands/watch';
+import { EXIT } from './errors';
 
-export function positiveInteger(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1)
-    throw new InvalidArgumentError(`expected a whole number >= 1, got "${value}"`);
-  return parsed;
-}
+const EXIT_CODES_HELP = `
+Exit codes: 0 success (run/watch: the process succeeded), 1 the process failed, was cancelled or
+timed out, or the command could not do its job, 2 bad usage (unknown option, bad argument, invalid
+process file), 130 Ctrl-C stopped watching (the process goes on).
+
+Without TEMPORAL_ADDRESS and COASTY_BASE_URL, commands use the local stack that \`npm start\` or
+\`coasty-temporal dev\` runs in this directory, or start one (Temporal dev server, emulator, worker).`;
 
 const program = new Command('coasty-temporal')
   .description('Durable orchestration of computer-use agent runs on Temporal')
   .showHelpAfterError()
+  .addHelpText('after', EXIT_CODES_HELP)
   .exitOverride((error) => {
     // commander's own exits: help and version are success, every usage error is exit code 2.
-    process.exit(error.exitCode === 0 ? 0 : 2);
+    process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
   });
 
 program
@@ -21,7 +34,11 @@ program
   .description(
     'run a worker: Temporal from TEMPORAL_* variables, the runs API from COASTY_BASE_URL and COASTY_API_KEY',
   )
-  .option('--task-queue <name>', 'task queue to poll', 'coasty-temporal')
+  .option(
+    '--task-queue <name>',
+    'task queue to poll (default: COASTY_TASK_QUEUE, else "coasty-temporal")',
+    process.env.COASTY_TASK_QUEUE || 'coasty-temporal',
+  )
   .option(
     '--max-concurrent-activities <n>',
     'activity slots: the number of runs followed at once',
@@ -36,19 +53,30 @@ program
   });
 
 program.addCommand(emulatorCommand());
+program.addCommand(runCommand());
+program.addCommand(startCommand());
+program.addCommand(watchCommand());
+program.addCommand(decideCommand('approve'));
+program.addCommand(decideCommand('reject'));
+program.addCommand(cancelCommand());
+program.addCommand(listCommand());
+program.addCommand(statusCommand());
+program.addCommand(raiseBudgetCommand());
+program.addCommand(pauseResumeCommand('pause'));
+program.addCommand(pauseResumeCommand('resume'));
+program.addCommand(devCommand());
+program.addCommand(schemaCommand());
 
-program
-  .command('run')
-  .argument('<file>', 'process file (YAML)')
-  .description('start a process and watch it until done')
-  .action(() => {
-    console.error('`run` is coming (issue 6).');
-    process.exitCode = 2;
+// Subcommands inherit the usage-error handling (exit 2, help after the error).
+for (const command of program.commands) {
+  command.showHelpAfterError().exitOverride((error) => {
+    process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
   });
+}
 
 try {
   await program.parseAsync();
 } catch (error) {
   console.error(`coasty-temporal: ${(error as Error).message}`);
-  process.exit(1);
+  process.exit(EXIT.failed);
 }

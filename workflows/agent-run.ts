@@ -46,6 +46,8 @@ export interface AgentRunResult {
   result: string | null;
   error: RunError | null;
   approvals: ApprovalRecord[];
+  /** How the events arrived: each handled once; drops cost reconnects, crashes cost stream retries. */
+  delivery: { eventsHandled: number; reconnects: number; streamRetries: number };
 }
 
 // Activities mark 4xx failures non-retryable themselves and carry Retry-After as nextRetryDelay.
@@ -205,6 +207,11 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     result: summary.result ?? null,
     error: summary.error ?? null,
     approvals,
+    delivery: {
+      eventsHandled: summary.eventsHandled,
+      reconnects: cursor?.reconnects ?? 0,
+      streamRetries: cursor?.retries ?? 0,
+    },
   };
 }
 

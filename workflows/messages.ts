@@ -40,6 +40,11 @@ export interface AgentRunProgress {
 export interface DecisionAck {
   requestId: string;
   accepted: boolean;
+  /**
+   * runChain only: the decision was forwarded to the child agent run of the current step (this
+   * workflow id), which matches it to its pause; `requestId` is then the one given, or ''.
+   */
+  forwardedTo?: string;
 }
 
 export const humanInputSignal = defineSignal<[HumanDecision]>('humanInput');
@@ -47,3 +52,88 @@ export const decideUpdate = defineUpdate<DecisionAck, [HumanDecision]>('decide')
 export const progressQuery = defineQuery<unknown>('progress');
 
 export const coastyStatusKey = defineSearchAttributeKey('CoastyStatus', SearchAttributeType.KEYWORD);
+
+// ---- runChain and runBatch ----
+
+export type StepState =
+  'pending' | 'creating' | RunStatus | 'awaiting_approval' | 'approved' | 'rejected' | 'skipped';
+
+export interface ChainStepProgress {
+  id: string;
+  type: 'agent' | 'approval';
+  state: StepState;
+  /** The child agentRun's workflow id (`<chain id>/<step id>`, or with `/retry-N` for a retry). */
+  workflowId?: string;
+  runId?: string;
+  attempts: number;
+  steps: number;
+  maxSteps?: number;
+  costUsd: number;
+  result?: string | null;
+  error?: { type: string; message: string } | null;
+  /** For an approval gate that waits: what to decide. */
+  question?: string;
+}
+
+export interface ChainProgress {
+  kind: 'chain';
+  name: string;
+  status: CoastyStatus | 'completed';
+  steps: ChainStepProgress[];
+  /** The pause a decision would answer (a gate of the chain itself; a child's pauses are in its own progress). */
+  awaiting?: { requestId: string; reason: string; stepId: string; since: string };
+  costUsd: number;
+  maxCostUsd?: number;
+  budget?: BudgetWait;
+}
+
+export interface BudgetWait {
+  /** Spent plus the worst case of runs in flight, plus the next run's worst case. */
+  neededUsd: number;
+  maxCostUsd: number;
+  since: string;
+}
+
+export interface BatchItemProgress {
+  key: string;
+  workflowId: string;
+  machineId: string;
+  state: StepState;
+}
+
+export interface BatchProgress {
+  kind: 'batch';
+  name: string;
+  status: CoastyStatus | 'completed' | 'paused';
+  total: number;
+  done: number;
+  failed: number;
+  running: number;
+  pending: number;
+  costUsd: number;
+  maxCostUsd?: number;
+  paused: boolean;
+  /** Items in flight now (at most `concurrency`). */
+  inFlight: BatchItemProgress[];
+  budget?: BudgetWait;
+  /** Continue-as-new generations so far. */
+  generation: number;
+  /** Of `done`: items that succeeded in this batch, and items that had succeeded in an earlier run of it. */
+  succeeded?: number;
+  skipped?: number;
+  /** Failed items waiting for a retry (counted in `pending`). */
+  retrying?: number;
+  concurrency?: number;
+  /** The most children this batch ever had in flight at once. */
+  maxInFlight?: number;
+}
+
+export interface RaiseBudget {
+  maxCostUsd: number;
+  by?: string;
+}
+
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const raiseBudgetSignal = defineSignal<[RaiseBudget]>('raiseBudget');
+export const raiseBudgetUpdate = defineUpdate<{ maxCostUsd: number }, [RaiseBudget]>('raiseBudget');

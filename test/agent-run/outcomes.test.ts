@@ -1,0 +1,140 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { startAgentRun, waitForPause, waitForRunId } from '../helpers/agent-run';
+import { startStack, type TestStack } from '../helpers/stack';
+import { waitUntil } from '../helpers/wait';
+
+let stack: TestStack;
+let machine = 0;
+const nextMachine = () => `m-${++machine}`;
+before(async () => {
+  stack = await startStack({
+    label: 'outcomes',
+    emulator: { config: { machines: 16, agent: { paceMs: 5 } } },
+  });
+});
+after(() => stack?.stop());
+
+for (const [policy, expected] of [
+  ['reject', 'failed'],
+  ['cancel', 'cancelled'],
+] as const) {
+  test(`approval timeout with policy ${policy} ends the run ${expected}`, async () => {
+    const handle = await startAgentRun(stack, {
+      task: 'Needs a person [steps=4] [human@2]',
+      machine: nextMachine(),
+      approvalTimeout: '1s',
+      approvalTimeoutPolicy: policy,
+    });
+    const result = await handle.result();
+    assert.equal(result.status, expected);
+    if (policy === 'reject') assert.equal(result.error?.type, 'rejected_by_human');
+    assert.equal(result.approvals.length, 1);
+    assert.equal(result.approvals[0]!.timedOut, true);
+    assert.equal((await stack.emulator.admin.run(result.runId)).run.status, expected);
+  });
+}
+
+test('approval timeout with policy fail fails the workflow and cancels the remote run', async () => {
+  const handle = await startAgentRun(stack, {
+    task: 'Needs a person [steps=4] [human@2]',
+    machine: nextMachine(),
+    approvalTimeout: '1s',
+    approvalTimeoutPolicy: 'fail',
+  });
+  const runId = await waitForRunId(handle);
+  await assert.rejects(handle.result(), (error: unknown) => {
+    assert.ok(error instanceof WorkflowFailedError);
+    assert.ok(error.cause instanceof ApplicationFailure);
+    assert.equal(error.cause.type, 'ApprovalTimedOut');
+    return true;
+  });
+  assert.equal((await stack.emulator.admin.run(runId)).run.status, 'cancelled');
+});
+
+test('cancelling the workflow cancels the remote run', async () => {
+  const handle = await startAgentRun(stack, {
+    task: 'A long job [steps=2000] [pace=20]',
+    machine: nextMachine(),
+  });
+  const runId = await waitForRunId(handle);
+  await waitUntil('a few steps', async () => (await stack.emulator.admin.run(runId)).run.steps >= 3);
+  await handle.cancel();
+  await assert.rejects(
+    handle.result(),
+    (error: unknown) => error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure,
+  );
+  const truth = await stack.emulator.admin.run(runId);
+  assert.equal(truth.run.status, 'cancelled');
+  assert.ok(truth.run.steps < 2000);
+});
+
+test('cancelling while the run waits for a person cancels the remote run', async () => {
+  const handle = await startAgentRun(stack, { task: 'Wait [steps=4] [human@2]', machine: nextMachine() });
+  await waitForPause(handle);
+  const runId = await waitForRunId(handle);
+  await handle.cancel();
+  await assert.rejects(handle.result(), (error: unknown) => error instanceof WorkflowFailedError);
+  assert.equal((await stack.emulator.admin.run(runId)).run.status, 'cancelled');
+});
+
+for (const [mode, expected] of [
+  ['fail', 'failed'],
+  ['cancel', 'cancelled'],
+] as const) {
+  test(`on_awaiting_human ${mode}: the run ends ${expected} without waiting for anyone`, async () => {
+    const handle = await startAgentRun(stack, {
+      task: 'Needs a person [steps=4] [human@2]',
+      request: {
+        machine_id: nextMachine(),
+        task: 'Needs a person [steps=4] [human@2]',
+        on_awaiting_human: mode,
+      },
+    });
+    const result = await handle.result();
+    assert.equal(result.status, expected);
+    assert.deepEqual(result.approvals, []);
+  });
+}
+
+test('max_steps ends the run as timed_out, a result and not a crash', async () => {
+  const handle = await startAgentRun(stack, {
+    task: 'Never done [forever]',
+    machine: nextMachine(),
+    maxSteps: 5,
+  });
+  const result = await handle.result();
+  assert.equal(result.status, 'timed_out');
+  assert.equal(result.steps, 5);
+  assert.equal(result.costUsd, 0.25);
+  assert.ok(result.error?.message);
+});
+
+test('deadline_seconds ends the run as timed_out', async () => {
+  const handle = await startAgentRun(stack, {
+    task: 'Slow [steps=1000] [pace=50]',
+    request: { machine_id: nextMachine(), task: 'Slow [steps=1000] [pace=50]', deadline_seconds: 1 },
+  });
+  const result = await handle.result();
+  assert.equal(result.status, 'timed_out');
+  assert.ok(result.steps < 1000);
+});
+
+test('a 4xx is not retried and its message reaches the caller', async () => {
+  const handle = await startAgentRun(stack, { task: 'Anything', machine: 'no-such-machine' });
+  await assert.rejects(handle.result(), (error: unknown) => {
+    assert.ok(error instanceof WorkflowFailedError);
+    assert.ok(error.cause instanceof ActivityFailure);
+    const failure = error.cause.cause;
+    assert.ok(failure instanceof ApplicationFailure);
+    assert.equal(failure.nonRetryable, true);
+    assert.match(failure.message, /machine_id/);
+    return true;
+  });
+  const history = await handle.fetchHistory();
+  const started = history.events!.filter((event) => event.activityTaskStartedEventAttributes);
+  assert.equal(started.length, 1);
+  assert.equal(started[0]!.activityTaskStartedEventAttributes!.attempt, 1, 'createRun ran once');
+});
