@@ -1,0 +1,22 @@
+// What the HTTP handlers share.
+import type { EmulatorConfig } from './config';
+import type { CounterState } from './counters';
+import type { Engine } from './engine';
+import type { FaultInjector } from './faults';
+import type { IdempotencyStore } from './idempotency';
+import type { RateLimiter } from './rate-limit';
+import type { StreamHub } from './stream';
+
+export interface EmulatorContext {
+  config: EmulatorConfig;
+  counters: CounterState;
+  engine: Engine;
+  hub: StreamHub;
+  faults: FaultInjector;
+  idempotency: IdempotencyStore;
+  limiter: RateLimiter;
+  apiKeys: ReadonlySet<string>;
+  adminKey: string;
+  machineSet: ReadonlySet<string>;
+  reset(): void;
+}

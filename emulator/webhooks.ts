@@ -1,0 +1,136 @@
+// Webhook delivery: each event POSTed as its JSON, signed, retried with exponential backoff.
+// Events of one run are delivered in order: the next waits until the previous one was
+// delivered or given up.
+import { createHmac } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, request } from 'undici';
+import type { EmulatorConfig } from './config';
+import type { CounterState } from './counters';
+import type { StoredEvent } from './engine';
+import { createPrng, hashSeed, type Prng } from './prng';
+
+interface RunQueue {
+  url: string;
+  pending: StoredEvent[];
+  busy: boolean;
+}
+
+export function signWebhook(secret: string, timestamp: number, body: string): string {
+  const v1 = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+  return `t=${timestamp},v1=${v1}`;
+}
+
+export class WebhookDispatcher {
+  private readonly queues = new Map<string, RunQueue>();
+  // Replaced on reset, so deliveries of forgotten runs stop; aborted for good on stop.
+  private stopper = new AbortController();
+  private stopped = false;
+  private readonly agent = new Agent({ keepAliveTimeout: 1000, connections: 64 });
+  private readonly prng: Prng;
+
+  constructor(
+    private readonly config: EmulatorConfig['webhooks'],
+    private readonly counters: CounterState,
+    seed: number,
+  ) {
+    this.prng = createPrng(hashSeed(seed, 'webhooks'));
+  }
+
+  enqueue(runId: string, url: string, event: StoredEvent): void {
+    if (this.stopped) return;
+    let queue = this.queues.get(runId);
+    if (!queue) {
+      queue = { url, pending: [], busy: false };
+      this.queues.set(runId, queue);
+    }
+    queue.pending.push(event);
+    if (!queue.busy) void this.pump(runId, queue);
+  }
+
+  get inFlight(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.pending.length;
+    return n;
+  }
+
+  reset(): void {
+    this.stopper.abort();
+    this.stopper = new AbortController();
+    this.queues.clear();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.stopper.abort();
+    this.queues.clear();
+    await this.agent.destroy().catch(() => undefined);
+  }
+
+  private async pump(runId: string, queue: RunQueue): Promise<void> {
+    const signal = this.stopper.signal;
+    queue.busy = true;
+    while (queue.pending.length > 0 && !signal.aborted) {
+      await this.deliver(queue.url, queue.pending[0] as StoredEvent, signal);
+      queue.pending.shift();
+    }
+    queue.busy = false;
+    if (queue.pending.length === 0 && this.queues.get(runId) === queue) this.queues.delete(runId);
+  }
+
+  private async deliver(url: string, event: StoredEvent, signal: AbortSignal): Promise<void> {
+    const { maxAttempts } = this.config;
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      if (signal.aborted) return;
+      this.counters.webhook_attempts++;
+      if (await this.post(url, event, attempt, signal)) {
+        this.counters.webhook_deliveries++;
+        return;
+      }
+      if (attempt < maxAttempts) {
+        try {
+          await sleep(this.backoffMs(attempt), undefined, { signal });
+        } catch {
+          return;
+        }
+      }
+    }
+    this.counters.webhook_failures++;
+  }
+
+  private async post(
+    url: string,
+    event: StoredEvent,
+    attempt: number,
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    const { secret, timeoutMs } = this.config;
+    const timestamp = Math.floor(Date.now() / 1000);
+    try {
+      const res = await request(url, {
+        method: 'POST',
+        dispatcher: this.agent,
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'coasty-emulator',
+          'coasty-event-id': event.id,
+          'coasty-signature': signWebhook(secret, timestamp, event.json),
+          'coasty-delivery-attempt': String(attempt),
+        },
+        body: event.json,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+      });
+      await res.body.dump();
+      return res.statusCode >= 200 && res.statusCode < 300;
+    } catch {
+      return false;
+    }
+  }
+
+  private backoffMs(attempt: number): number {
+    const { backoffBaseMs, backoffMaxMs } = this.config;
+    const raw = Math.min(backoffMaxMs, backoffBaseMs * 2 ** (attempt - 1));
+    return Math.round(raw * (0.75 + this.prng.next() * 0.5));
+  }
+}
