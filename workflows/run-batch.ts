@@ -1,0 +1,272 @@
+// runBatch: one task template for many items. Each item is a child `batchItem` (agentRun that
+// fails unless its run succeeded) with the id `<batch id>/<item key>` and the reuse policy
+// ALLOW_DUPLICATE_FAILED_ONLY: starting the same batch id again redoes only what did not succeed;
+// an item whose start is refused as "already started" succeeded before and counts as skipped.
+//
+// At most `concurrency` children at once, and each on its own machine of the pool: a machine is
+// busy from its child's start until that child closes. A failed item with on_failure retry is
+// started again under the same id (its previous child failed, so the policy allows it).
+//
+// Continue-as-new when the server suggests it: launching stops, the children in flight are
+// drained (the new run could not await them), then all state goes to the next run.
+// Status (CoastyStatus): running, paused, awaiting_budget, then completed or cancelled.
+import {
+  allHandlersFinished,
+  CancellationScope,
+  ChildWorkflowCancellationType,
+  condition,
+  continueAsNew,
+  isCancellation,
+  ParentClosePolicy,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  WorkflowIdReusePolicy,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { RunError } from '../api/types';
+import type { AgentRunResult } from './agent-run';
+import { agentRunInput, cancelledByApprovalTimeout, executionTag } from './agent-input';
+import { batchItem } from './batch-item';
+import {
+  batchResult,
+  newBatchState,
+  recordDoneBefore,
+  recordFailure,
+  recordSuccess,
+  spendFailedAttempt,
+  type BatchResult,
+  type BatchState,
+  type RetryJob,
+} from './batch-state';
+import { BudgetLimit } from './budget-limit';
+import { budgetWait, centsToUsd, fitsBudget, worstCaseCents, type BudgetCheck } from './budget';
+import { childFailure } from './child-failure';
+import {
+  coastyStatusKey,
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+  type BatchProgress,
+  type StepState,
+} from './messages';
+import type { BatchSpec } from './process-types';
+import { renderTemplate, TemplateError } from './templates';
+
+export type { BatchResult, BatchState, BatchItemResult } from './batch-state';
+
+type BatchStatus = BatchProgress['status'];
+
+interface InFlight {
+  job: RetryJob;
+  key: string;
+  workflowId: string;
+  machineId: string;
+  state: StepState;
+  settled: Promise<void>;
+}
+
+type Outcome =
+  | { kind: 'succeeded'; run: AgentRunResult }
+  | { kind: 'doneBefore' }
+  | { kind: 'failed'; run?: AgentRunResult; error: RunError; retryable: boolean };
+
+export async function runBatch(spec: BatchSpec, carried?: BatchState): Promise<BatchResult> {
+  const state = carried ?? newBatchState(spec);
+  const info = workflowInfo();
+  const runTag = executionTag(info.firstExecutionRunId);
+  const total = spec.items.length;
+  const limit = Math.max(1, Math.min(spec.concurrency, spec.machines.length));
+  const runWorstCents = worstCaseCents(spec.stepDefaults.maxSteps);
+  const inFlight = new Map<number, InFlight>();
+  const busyMachines = new Set<string>();
+  let status: BatchStatus | undefined;
+  let budgetSince: string | undefined;
+  let crash: unknown;
+
+  const hasWork = () => state.retries.length > 0 || state.next < total;
+  const slotFree = () => inFlight.size < limit;
+  const budgetCheck = (): BudgetCheck => ({
+    spentCents: state.costCents,
+    inFlightWorstCents: inFlight.size * runWorstCents,
+    nextWorstCents: runWorstCents,
+    maxCostCents: budget.maxCostCents,
+  });
+  const canLaunch = () => hasWork() && !state.paused && slotFree() && fitsBudget(budgetCheck());
+
+  const setStatus = (next: BatchStatus) => {
+    if (next === status) return;
+    status = next;
+    upsertSearchAttributes([{ key: coastyStatusKey, value: next }]);
+  };
+  // awaiting_budget only when the budget is what holds the next run back (not a full pool).
+  const refreshStatus = () => {
+    const blockedByBudget = hasWork() && !state.paused && slotFree() && !fitsBudget(budgetCheck());
+    if (!blockedByBudget) budgetSince = undefined;
+    else budgetSince ??= new Date().toISOString();
+    setStatus(state.paused ? 'paused' : blockedByBudget ? 'awaiting_budget' : 'running');
+  };
+
+  const budget = new BudgetLimit(state.maxCostCents, refreshStatus).listen();
+  setHandler(pauseSignal, () => {
+    state.paused = true;
+    refreshStatus();
+  });
+  setHandler(resumeSignal, () => {
+    state.paused = false;
+    refreshStatus();
+  });
+  setHandler(progressQuery, (): BatchProgress => {
+    const done = state.succeeded + state.skipped;
+    return {
+      kind: 'batch',
+      name: spec.name,
+      status: status ?? 'running',
+      total,
+      done,
+      failed: state.failed,
+      running: inFlight.size,
+      pending: total - done - state.failed - inFlight.size,
+      costUsd: centsToUsd(state.costCents),
+      maxCostUsd: budget.maxCostCents === undefined ? undefined : centsToUsd(budget.maxCostCents),
+      paused: state.paused,
+      inFlight: [...inFlight.values()].map(({ key, workflowId, machineId, state: itemState }) => ({
+        key,
+        workflowId,
+        machineId,
+        state: itemState,
+      })),
+      budget: budgetSince ? budgetWait(budgetCheck(), budgetSince) : undefined,
+      generation: state.generation,
+      succeeded: state.succeeded,
+      skipped: state.skipped,
+      retrying: state.retries.length,
+      concurrency: limit,
+      maxInFlight: state.maxInFlight,
+    };
+  });
+
+  const runItem = async (entry: InFlight): Promise<Outcome> => {
+    const { job, machineId, workflowId } = entry;
+    let task: string;
+    try {
+      task = renderTemplate(spec.taskTemplate, { input: spec.inputs, item: spec.items[job.index]!.fields });
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      return { kind: 'failed', error: { type: 'template_error', message: error.message }, retryable: false };
+    }
+    const input = agentRunInput({ ...spec.stepDefaults, machineId }, task, `${runTag}-${job.attempt}`);
+    try {
+      const handle = await startChild(batchItem, {
+        workflowId,
+        args: [input],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      });
+      entry.state = 'running';
+      return { kind: 'succeeded', run: await handle.result() };
+    } catch (error) {
+      if (isCancellation(error) && CancellationScope.current().consideredCancelled) throw error;
+      // Workflow code cannot read a closed child's result: the earlier success is counted, cost 0 here.
+      if (error instanceof WorkflowExecutionAlreadyStartedError && job.attempt === 1)
+        return { kind: 'doneBefore' };
+      const failure = childFailure(error);
+      const run = isRunResult(failure.details) ? failure.details : undefined;
+      const runError = run?.error ?? (run ? outcomeError(run, failure.error.message) : failure.error);
+      // Only a run that failed or timed out is worth another run: not a person's "no", not a cancel.
+      const retryable =
+        !failure.cancelled && run?.status !== 'cancelled' && runError.type !== 'rejected_by_human';
+      return { kind: 'failed', run, error: runError, retryable };
+    }
+  };
+
+  const finish = (entry: InFlight, outcome: Outcome) => {
+    inFlight.delete(entry.job.index);
+    busyMachines.delete(entry.machineId);
+    const { job } = entry;
+    if (outcome.kind === 'doneBefore') recordDoneBefore(state, job.index);
+    else if (outcome.kind === 'succeeded') recordSuccess(state, job, outcome.run);
+    else {
+      const spent = spendFailedAttempt(state, job, outcome.run);
+      const { policy, maxRetries } = spec.stepDefaults.onFailure;
+      if (outcome.retryable && policy === 'retry' && job.attempt <= maxRetries) {
+        state.retries.push({ ...spent, attempt: job.attempt + 1 });
+      } else {
+        recordFailure(state, spent, outcome.run?.runId ?? null, outcome.error);
+      }
+    }
+    refreshStatus();
+  };
+
+  const launch = () => {
+    const job = state.retries.shift() ?? { index: state.next++, attempt: 1, costCents: 0, steps: 0 };
+    const item = spec.items[job.index]!;
+    const machineId = spec.machines.find((machine) => !busyMachines.has(machine))!;
+    busyMachines.add(machineId);
+    const entry: InFlight = {
+      job,
+      key: item.key,
+      workflowId: `${info.workflowId}/${item.key}`,
+      machineId,
+      state: 'creating',
+      settled: Promise.resolve(),
+    };
+    inFlight.set(job.index, entry);
+    state.maxInFlight = Math.max(state.maxInFlight, inFlight.size);
+    entry.settled = runItem(entry).then(
+      (outcome) => finish(entry, outcome),
+      (error: unknown) => {
+        if (!isCancellation(error)) crash ??= error;
+      },
+    );
+  };
+
+  const continueAsNewSuggested = () => workflowInfo().continueAsNewSuggested && hasWork();
+  try {
+    for (;;) {
+      refreshStatus();
+      if (crash !== undefined) throw crash;
+      if (!hasWork() && inFlight.size === 0) break;
+      if (continueAsNewSuggested()) {
+        await condition(() => inFlight.size === 0 || crash !== undefined);
+        if (crash !== undefined || !hasWork()) continue;
+        await condition(allHandlersFinished);
+        state.maxCostCents = budget.maxCostCents;
+        state.generation += 1;
+        await continueAsNew<typeof runBatch>(spec, state);
+      }
+      await condition(
+        () =>
+          canLaunch() ||
+          crash !== undefined ||
+          (!hasWork() && inFlight.size === 0) ||
+          continueAsNewSuggested(),
+      );
+      if (canLaunch() && !continueAsNewSuggested() && crash === undefined) launch();
+    }
+  } catch (error) {
+    if (!isCancellation(error)) throw error;
+    // The children were asked to cancel with this workflow; wait until each has cancelled its run.
+    await CancellationScope.nonCancellable(() =>
+      Promise.all([...inFlight.values()].map((entry) => entry.settled)),
+    );
+    setStatus('cancelled');
+    throw error;
+  }
+
+  setStatus('completed');
+  await condition(allHandlersFinished);
+  return batchResult(spec, state);
+}
+
+function isRunResult(value: unknown): value is AgentRunResult {
+  return typeof value === 'object' && value !== null && 'runId' in value && 'status' in value;
+}
+
+function outcomeError(run: AgentRunResult, message: string): RunError {
+  return cancelledByApprovalTimeout(run)
+    ? { type: 'approval_timed_out', message: 'nobody decided in time; the run was cancelled' }
+    : { type: run.status, message };
+}
