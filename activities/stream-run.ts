@@ -27,7 +27,8 @@ export async function followRun(
 
   const recent = [...cursor.recentIds];
   const seen = new Set(recent);
-  const intervalMs = Math.max(1000, (ctx.info.heartbeatTimeoutMs ?? 30_000) / 3);
+  // Quiet streams heartbeat on a timer too, or they time out and never hear a cancellation.
+  const intervalMs = Math.max(1000, Math.min(5000, (ctx.info.heartbeatTimeoutMs ?? 30_000) / 3));
   const timer = setInterval(() => ctx.heartbeat(cursor), intervalMs);
   let reconnects = cursor.reconnects;
   try {

@@ -10,6 +10,12 @@ export const DEFAULT_TASK_QUEUE = 'coasty-temporal';
  * little CPU and memory (see the README, "Activity slots").
  */
 export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 1000;
+/**
+ * Cancellation reaches an activity only in a heartbeat response, and the SDK throttles heartbeats to
+ * 0.8 x the heartbeat timeout (24 s for our 30 s): a cancelled process would keep its remote run
+ * going that long. 5 s bounds that delay and what a crash replays, for one heartbeat RPC per 5 s per stream.
+ */
+export const DEFAULT_MAX_HEARTBEAT_THROTTLE = '5s';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -30,6 +36,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   return Worker.create({
     workflowsPath,
     maxConcurrentActivityTaskExecutions: DEFAULT_MAX_CONCURRENT_ACTIVITIES,
+    maxHeartbeatThrottleInterval: DEFAULT_MAX_HEARTBEAT_THROTTLE,
     ...rest,
     connection,
     taskQueue,
