@@ -13,6 +13,7 @@ import type { Activities } from '../activities';
 import type { RunSummary, StreamCursor } from '../activities/types';
 import type { Duration } from '@temporalio/common';
 import type { CreateRunRequest, RunError, RunStatus } from '../api/types';
+import { executionTag } from './agent-input';
 import { ApprovalInbox } from './approvals';
 import {
   coastyStatusKey,
@@ -117,7 +118,9 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
   upsertSearchAttributes([{ key: coastyStatusKey, value: status }]);
   const streamRun = streamActivity(input.streamHeartbeatTimeout ?? '30s');
   const timeoutPolicy = input.approvalTimeoutPolicy ?? 'reject';
-  const idempotencyKey = `${workflowInfo().workflowId}/${input.stepKey ?? 'run'}`;
+  // Same on every retry and replay of this execution; different when the workflow id is started again.
+  const { workflowId, firstExecutionRunId } = workflowInfo();
+  const idempotencyKey = `${workflowId}/${executionTag(firstExecutionRunId)}/${input.stepKey ?? 'run'}`;
 
   // Creating is never interrupted: once the POST may have happened we must know the run id to cancel it.
   const created = await CancellationScope.nonCancellable(() =>

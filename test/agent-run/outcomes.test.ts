@@ -138,3 +138,18 @@ test('a 4xx is not retried and its message reaches the caller', async () => {
   assert.equal(started.length, 1);
   assert.equal(started[0]!.activityTaskStartedEventAttributes!.attempt, 1, 'createRun ran once');
 });
+
+test('starting a finished workflow id again creates a new run, not a replay of the old one', async () => {
+  const { agentRun } = await import('../../workflows/agent-run');
+  const machineId = nextMachine();
+  const start = () =>
+    stack.env.client.workflow.execute(agentRun, {
+      taskQueue: stack.taskQueue,
+      workflowId: `${stack.taskQueue}-again`,
+      args: [{ request: { machine_id: machineId, task: 'Same id twice [steps=2]' } }],
+    });
+  const first = await start();
+  const second = await start();
+  assert.notEqual(second.runId, first.runId);
+  assert.equal(second.status, 'succeeded');
+});
