@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { RunsClient } from '../api/runs-client';
+import { dataConverterFromEnv } from '../codec';
 
 export const DEFAULT_TASK_QUEUE = 'coasty-temporal';
 /**
@@ -29,6 +30,8 @@ export interface CreateWorkerOptions extends Partial<
   client?: RunsClient;
   /** Environment for `{{secret.NAME}}` (COASTY_SECRET_NAME); default process.env. */
   env?: NodeJS.ProcessEnv;
+  // dataConverter (from WorkerOptions): default `dataConverterFromEnv(env)`, payload encryption when
+  // COASTY_CODEC_KEY is set (codec/); clients must use the same converter.
 }
 
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
@@ -37,6 +40,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     workflowsPath,
     maxConcurrentActivityTaskExecutions: DEFAULT_MAX_CONCURRENT_ACTIVITIES,
     maxHeartbeatThrottleInterval: DEFAULT_MAX_HEARTBEAT_THROTTLE,
+    dataConverter: dataConverterFromEnv(env ?? process.env),
     ...rest,
     connection,
     taskQueue,

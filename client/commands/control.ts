@@ -1,0 +1,66 @@
+// `raise-budget`, `pause`, `resume`: the controls of a chain or batch besides approvals.
+import { Command } from 'commander';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { pauseSignal, raiseBudgetSignal, raiseBudgetUpdate, resumeSignal } from '../../workflows/messages';
+import { CliError, EXIT } from '../errors';
+import {
+  action,
+  addCommonOptions,
+  defaultDecider,
+  printJson,
+  withTarget,
+  type CommonOptions,
+} from './common';
+import { positiveUsd } from './numbers';
+
+export function raiseBudgetCommand(): Command {
+  const command = new Command('raise-budget')
+    .description('raise the max_cost_usd of a chain or batch that waits for budget')
+    .argument('<id>', 'workflow id')
+    .argument('<usd>', 'the new budget in USD, e.g. 12.50', positiveUsd)
+    .option('--by <name>', 'who raises it (default: your user name)');
+  addCommonOptions(command);
+  return command.action(
+    action(async (id: string, usd: number, flags: CommonOptions & { by?: string }) =>
+      withTarget(flags, async (target) => {
+        const handle = target.client.workflow.getHandle(id);
+        const request = { maxCostUsd: usd, by: flags.by ?? defaultDecider() };
+        let maxCostUsd = usd;
+        try {
+          maxCostUsd = (await handle.executeUpdate(raiseBudgetUpdate, { args: [request] })).maxCostUsd;
+        } catch (error) {
+          if (!(error instanceof WorkflowUpdateFailedError)) throw error;
+          const why = error.cause?.message ?? error.message;
+          if (!/not (registered|found)|unknown update|no (registered )?handler/i.test(why)) {
+            throw new CliError(`${id} refused the budget: ${why}`);
+          }
+          await handle.signal(raiseBudgetSignal, request);
+        }
+        if (flags.json) printJson({ workflowId: id, maxCostUsd });
+        else process.stdout.write(`Budget of ${id}: $${maxCostUsd.toFixed(2)}\n`);
+        return EXIT.ok;
+      }),
+    ),
+  );
+}
+
+export function pauseResumeCommand(verb: 'pause' | 'resume'): Command {
+  const command = new Command(verb)
+    .description(
+      verb === 'pause'
+        ? 'pause a batch: no new item starts (items in flight finish)'
+        : 'resume a paused batch',
+    )
+    .argument('<id>', 'workflow id of the batch');
+  addCommonOptions(command);
+  return command.action(
+    action(async (id: string, flags: CommonOptions) =>
+      withTarget(flags, async (target) => {
+        await target.client.workflow.getHandle(id).signal(verb === 'pause' ? pauseSignal : resumeSignal);
+        if (flags.json) printJson({ workflowId: id, signal: verb });
+        else process.stdout.write(`${verb === 'pause' ? 'Paused' : 'Resumed'} ${id}.\n`);
+        return EXIT.ok;
+      }),
+    ),
+  );
+}

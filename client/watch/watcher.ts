@@ -1,0 +1,169 @@
+// Follows a process until it ends or the watch is interrupted: reads a snapshot, shows it, and when a
+// person is needed approves automatically, asks inline, or says how to answer from another terminal.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
+import { sendDecision } from '../decide';
+import { CliError } from '../errors';
+import { readOutcome, type Outcome } from '../outcome';
+import type { Prompter } from '../prompt';
+import { isClosed, SnapshotReader, type Pause, type Snapshot } from '../snapshot';
+import { pauseCommands, pauseWhere } from './format';
+import type { View } from './view';
+
+/**
+ * prompt: ask inline (a terminal or a pipe) and fall back to `wait` when the input ends;
+ * auto: approve every pause (--auto-approve, for CI and tests);
+ * wait: say how to approve from another terminal and wait.
+ */
+export type ApprovalMode = 'prompt' | 'auto' | 'wait';
+
+export interface WatchOptions {
+  client: Client;
+  workflowId: string;
+  view: View;
+  approvals: ApprovalMode;
+  prompter?: Prompter;
+  /** Where the prompt's question goes (default stdout). */
+  promptOut?: NodeJS.WritableStream;
+  /** Who decides (recorded with the decision). */
+  by?: string;
+  signal: AbortSignal;
+  pollMs?: number;
+}
+
+export interface WatchResult {
+  snapshot?: Snapshot;
+  outcome?: Outcome;
+  interrupted: boolean;
+}
+
+const MAX_READ_FAILURES = 10;
+
+export async function watchProcess(options: WatchOptions): Promise<WatchResult> {
+  const { client, workflowId, view, signal } = options;
+  const reader = new SnapshotReader(client, workflowId);
+  const pollMs = options.pollMs ?? 500;
+  const handled = new Set<string>();
+  let mode = options.approvals;
+  let snapshot: Snapshot | undefined;
+  let failures = 0;
+
+  while (!signal.aborted) {
+    try {
+      snapshot = await reader.read();
+      failures = 0;
+    } catch (error) {
+      if (error instanceof CliError || signal.aborted) throw error;
+      failures += 1;
+      if (failures >= MAX_READ_FAILURES) {
+        throw new CliError(`Lost Temporal while watching ${workflowId}: ${(error as Error).message}`);
+      }
+      await pause(Math.min(5000, 250 * 2 ** failures), signal);
+      continue;
+    }
+    view.update(snapshot);
+    if (isClosed(snapshot.execution)) {
+      const outcome = await readOutcome(client, workflowId);
+      snapshot = (await reader.read().catch(() => undefined)) ?? snapshot;
+      view.finish(snapshot, outcome);
+      return { snapshot, outcome, interrupted: false };
+    }
+    for (const open of snapshot.pauses) {
+      const key = `${open.workflowId}#${open.requestId}`;
+      if (handled.has(key) || signal.aborted) continue;
+      handled.add(key);
+      if (mode === 'auto') {
+        await decideAndNote(options, open, { action: 'approve', message: 'approved by --auto-approve' });
+      } else if (mode === 'prompt' && options.prompter && !options.prompter.ended) {
+        await promptFor(options, reader, snapshot, open);
+        if (options.prompter.ended) {
+          mode = 'wait';
+          view.note('The input ended: answer from another terminal.');
+          view.announcePause(snapshot, open);
+        }
+      } else {
+        view.announcePause(snapshot, open);
+      }
+    }
+    await pause(pollMs, signal);
+  }
+  return { snapshot, interrupted: true };
+}
+
+async function promptFor(
+  options: WatchOptions,
+  reader: SnapshotReader,
+  snapshot: Snapshot,
+  open: Pause,
+): Promise<void> {
+  const { view, prompter, signal } = options;
+  const out = options.promptOut ?? process.stdout;
+  view.suspend();
+  const [approve] = pauseCommands(snapshot, open);
+  out.write(
+    `\n? ${snapshot.name}: ${pauseWhere(open)} waits for a person:\n  ${open.reason}\n` +
+      (open.proposedAction ? `  next action: ${open.proposedAction}\n` : '') +
+      `  (or from another terminal: ${approve})\n`,
+  );
+  const asking = new AbortController();
+  const stopAsking = () => asking.abort();
+  signal.addEventListener('abort', stopAsking, { once: true });
+  let decidedElsewhere = false;
+  const stillOpen = (async () => {
+    while (!asking.signal.aborted) {
+      await pause(1000, asking.signal);
+      if (asking.signal.aborted) return;
+      const now = await reader.read().catch(() => undefined);
+      if (!now) continue;
+      const open2 = now.pauses.some(
+        (p) => p.workflowId === open.workflowId && p.requestId === open.requestId,
+      );
+      if (!open2 || isClosed(now.execution)) {
+        decidedElsewhere = true;
+        asking.abort();
+      }
+    }
+  })();
+  const answer = await prompter!.ask(
+    'Approve? [a]pprove / [r]eject, then an optional message: ',
+    asking.signal,
+  );
+  asking.abort();
+  signal.removeEventListener('abort', stopAsking);
+  await stillOpen;
+  if (answer) {
+    await decideAndNote(options, open, answer);
+  } else if (decidedElsewhere) {
+    out.write('\n');
+    view.note(`${pauseWhere(open)} was answered elsewhere.`);
+  }
+  view.resume();
+}
+
+async function decideAndNote(
+  options: WatchOptions,
+  open: Pause,
+  decision: { action: 'approve' | 'reject'; message?: string },
+): Promise<void> {
+  try {
+    const ack = await sendDecision(options.client, open, { ...decision, by: options.by });
+    const verb = decision.action === 'approve' ? 'Approved' : 'Rejected';
+    options.view.note(
+      ack.accepted
+        ? `${verb} ${pauseWhere(open)}${decision.message ? `: ${decision.message}` : ''}`
+        : `${pauseWhere(open)} had been decided already; your ${decision.action} was not needed.`,
+      {
+        decision: decision.action,
+        target: open.workflowId,
+        requestId: open.requestId,
+        accepted: ack.accepted,
+      },
+    );
+  } catch (error) {
+    options.view.note(`Could not ${decision.action} ${pauseWhere(open)}: ${(error as Error).message}`);
+  }
+}
+
+async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  await sleep(ms, undefined, { signal }).catch(() => undefined);
+}
