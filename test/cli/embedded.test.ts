@@ -1,0 +1,142 @@
+// The embedded stack: no TEMPORAL_ADDRESS / COASTY_BASE_URL, so the CLI runs its own dev server
+// (persistent database), emulator and worker, in a temporary working directory on free ports.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isPortFree } from '../../dev/stack-ports';
+import { waitUntil } from '../helpers/wait';
+import { FILES } from './fixtures';
+import { killAllCli, parseJson, parseJsonLines, ROOT, runCli, spawnCli } from './helpers';
+
+after(() => killAllCli());
+
+function workdir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'coasty-embedded-'));
+  cpSync(join(ROOT, 'examples'), join(dir, 'examples'), { recursive: true });
+  for (const [name, text] of Object.entries(FILES)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+function embeddedEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    COASTY_UI_PORT: '0',
+    COASTY_EMULATOR_PORT: '0',
+    COASTY_TEMPORAL_PORT: '0',
+    COASTY_EMULATOR_PACE_MS: '10',
+    NO_COLOR: '1',
+    ...extra,
+  };
+  for (const name of [
+    'TEMPORAL_ADDRESS',
+    'TEMPORAL_PROFILE',
+    'COASTY_BASE_URL',
+    'COASTY_API_KEY',
+    'COASTY_TASK_QUEUE',
+  ]) {
+    delete env[name];
+  }
+  delete env.NODE_TEST_CONTEXT;
+  return env;
+}
+
+interface StackJson {
+  pid: number;
+  temporalAddress: string;
+  uiUrl: string;
+  apiBaseUrl: string;
+  taskQueue: string;
+}
+
+test('`dev` runs the stack; commands from a second terminal attach to it through stack.json', async () => {
+  const cwd = workdir();
+  const env = embeddedEnv();
+  const dev = spawnCli(['dev', '--json'], { env, cwd });
+  const ready = JSON.parse(await dev.waitForLine(/"ready":true/, { timeoutMs: 120_000 })) as StackJson & {
+    dbFilename: string;
+  };
+  assert.equal(ready.pid, dev.child.pid);
+  assert.match(ready.uiUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.equal(ready.dbFilename, join(cwd, '.coasty-temporal', 'temporal.db'));
+  const record = JSON.parse(readFileSync(join(cwd, '.coasty-temporal', 'stack.json'), 'utf8')) as StackJson;
+  assert.equal(record.temporalAddress, ready.temporalAddress);
+
+  const second = await runCli(['dev'], { env, cwd });
+  assert.equal(second.code, 1, 'one stack per directory');
+  assert.match(second.stderr, /A local stack runs already here/);
+
+  const run = await runCli(['run', 'examples/quickstart.yaml', '--auto-approve', '--json'], { env, cwd });
+  assert.equal(run.code, 0, run.stderr);
+  assert.doesNotMatch(run.stderr, /Starting the local stack/);
+  const events = parseJsonLines(run.stdout);
+  assert.equal(events[0]!.temporalAddress, ready.temporalAddress);
+  assert.equal(events[0]!.webUi, `${ready.uiUrl}/namespaces/default/workflows/quickstart`);
+  assert.equal(events.at(-1)!.ok, true);
+
+  const listed = await waitUntil('quickstart in the list', async () => {
+    const rows = parseJson<Array<{ workflowId: string; coastyStatus?: string }>>(
+      await runCli(['list', '--json'], { env, cwd }),
+    );
+    return rows.find((row) => row.workflowId === 'quickstart' && row.coastyStatus === 'succeeded');
+  });
+  assert.ok(listed);
+
+  dev.child.kill('SIGINT');
+  assert.equal(await dev.exited, 0, dev.text());
+  assert.equal(existsSync(join(cwd, '.coasty-temporal', 'stack.json')), false, 'stack.json is removed');
+  const [host, port] = ready.temporalAddress.split(':');
+  await waitUntil('the dev server to stop', () => isPortFree(Number(port), host), 30_000);
+  assert.ok(existsSync(ready.dbFilename), 'the database stays');
+});
+
+test('without a running stack, each command starts one; the process survives between them', async () => {
+  const cwd = workdir();
+  const env = embeddedEnv();
+  const id = 'embedded-gate';
+  const started = await runCli(['start', 'gate.yaml', '--id', id, '--json'], { env, cwd });
+  assert.equal(started.code, 0, started.stderr);
+  assert.match(started.stderr, /Starting the local stack/);
+  assert.match(started.stderr, /Stopping the local stack/);
+  assert.equal(parseJson(started).workflowId, id);
+  assert.equal(existsSync(join(cwd, '.coasty-temporal', 'stack.json')), false);
+
+  // A new stack on the same database (and other ports) finds it, and it goes on to its gate.
+  const status = await waitUntil(
+    'the process to reach its gate',
+    async () => {
+      const now = parseJson<{ status: string; pauses: Array<{ id: string }> }>(
+        await runCli(['status', id, '--json'], { env, cwd }),
+      );
+      return now.status === 'awaiting_human' ? now : undefined;
+    },
+    120_000,
+  );
+  assert.equal(status.pauses[0]!.id, 'review');
+
+  const approved = await runCli(['approve', id, '--json'], { env, cwd });
+  assert.equal(approved.code, 0, approved.stderr);
+  const watched = await runCli(['watch', id, '--json'], { env, cwd });
+  assert.equal(watched.code, 0, watched.stderr);
+  assert.equal(parseJsonLines(watched.stdout).at(-1)!.status, 'succeeded');
+});
+
+test('a port given in the environment that is taken: a clear error, and what started is stopped', async () => {
+  const cwd = workdir();
+  const blocker: Server = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const port = (blocker.address() as { port: number }).port;
+  try {
+    const result = await runCli(['status', 'anything'], {
+      env: embeddedEnv({ COASTY_EMULATOR_PORT: String(port) }),
+      cwd,
+    });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, new RegExp(`port ${port} \\(COASTY_EMULATOR_PORT\\) is in use`));
+    assert.equal(existsSync(join(cwd, '.coasty-temporal', 'stack.lock')), false, 'the lock is released');
+  } finally {
+    blocker.close();
+  }
+});
