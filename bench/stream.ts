@@ -1,0 +1,406 @@
+// Stream reading throughput: one run of many events (emulator pace 0, already finished, so every
+// reader gets the same bytes as fast as the emulator can replay them), read in the same process run by:
+//   a. our reader as the activity uses it: followRun (RunsClient.streamEvents: SSE parse, JSON,
+//      validation; dedupe, summary, redaction, a heartbeat call per event) in a MockActivityEnvironment;
+//   b. the ceiling: undici `request` + eventsource-parser `createParser` + `JSON.parse`, nothing else;
+//   c. the npm `eventsource` package (v3, fetch with the bearer header);
+//   d. the real thing: agentRun on a worker in a child process, the streamRun activity timed from its
+//      ActivityTaskScheduled to its ActivityTaskCompleted event (the run pre-created with the same
+//      idempotency key, so the workflow's createRun gets it back and only the stream is timed).
+// Rounds are interleaved (a b c d, a b c d, ...) so that a noisy neighbour hits all readers alike.
+//   node --import tsx bench/stream.ts [--full] [--events 50000] [--rounds 3]
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createParser } from 'eventsource-parser';
+import { EventSource } from 'eventsource';
+import { Agent, request } from 'undici';
+import { secretRedactor } from '../activities/secrets';
+import type { StreamCursor } from '../activities/types';
+import { followRun } from '../activities/stream-run';
+import { RunsClient } from '../api/runs-client';
+import type { Run } from '../api/types';
+import { agentRun, type AgentRunResult } from '../workflows/agent-run';
+import { loadProfile, packageOf, selfTime, streamBucket, type CpuProfile } from './profile-summary';
+import {
+  bundleWorkflows,
+  median,
+  numberFlag,
+  parseFlags,
+  procStats,
+  round,
+  spawnBenchWorker,
+  startEmulatorProcess,
+  startResult,
+  startTemporal,
+  uniqueId,
+  waitFor,
+  withTimeout,
+  type EmulatorProcess,
+} from './lib';
+
+const { full, values } = parseFlags(['events', 'rounds', 'skip-worker', 'no-profile', 'profile-dir']);
+// After the measured rounds, one extra round (not counted) profiles reader a (this process, through the
+// inspector) and d (a second worker under node --cpu-prof) to show where the CPU time goes per event.
+const PROFILE = values['no-profile'] !== true;
+const STEPS = numberFlag(values.events, full ? 200_000 : 50_000);
+const ROUNDS = numberFlag(values.rounds, 3);
+const SKIP_WORKER = values['skip-worker'] === true;
+const EXPECTED = STEPS + 3; // queued, running, N steps, succeeded
+const READ_TIMEOUT_MS = 300_000;
+
+const bench = startResult('stream', 'Stream reading throughput, one run, four readers', full, {
+  events: EXPECTED,
+  steps: STEPS,
+  rounds: ROUNDS,
+  emulator_pace_ms: 0,
+});
+
+interface Reading {
+  events: number;
+  seconds: number;
+  /** CPU seconds of the reading process over the read (the driver for a-c, the worker for d). */
+  cpuSeconds: number;
+}
+
+async function api<T>(
+  emu: EmulatorProcess,
+  method: string,
+  path: string,
+  body?: unknown,
+  key?: string,
+): Promise<T> {
+  const res = await fetch(`${emu.baseUrl}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${emu.apiKey}`,
+      'content-type': 'application/json',
+      ...(key ? { 'idempotency-key': key } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+async function timed(read: () => Promise<number>): Promise<Reading> {
+  const cpu0 = cpuNow();
+  const t0 = performance.now();
+  const events = await withTimeout('a stream read', read(), READ_TIMEOUT_MS);
+  return { events, seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuNow() - cpu0 };
+}
+
+/** a: followRun as the streamRun activity calls it, heartbeats going to the mock. */
+async function readOurs(emu: EmulatorProcess, runId: string): Promise<Reading> {
+  const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 30_000, activityType: 'streamRun' });
+  let heartbeats = 0;
+  env.on('heartbeat', () => heartbeats++);
+  const client = new RunsClient({ baseUrl: emu.baseUrl, apiKey: emu.apiKey });
+  try {
+    return await timed(async () => {
+      const cursor = (await env.run(
+        followRun,
+        client,
+        { runId, returnOnAwaitingHuman: true },
+        secretRedactor({}),
+      )) as StreamCursor;
+      if (heartbeats < cursor.summary.eventsHandled) throw new Error(`only ${heartbeats} heartbeats`);
+      return cursor.summary.eventsHandled;
+    });
+  } finally {
+    await client.close();
+  }
+}
+
+/** b: the ceiling. */
+async function readCeiling(emu: EmulatorProcess, runId: string): Promise<Reading> {
+  const agent = new Agent({ bodyTimeout: 0 });
+  try {
+    return await timed(async () => {
+      let events = 0;
+      let last = '';
+      const parser = createParser({
+        onEvent(message) {
+          const event = JSON.parse(message.data) as { type: string };
+          last = event.type;
+          events++;
+        },
+      });
+      const response = await request(`${emu.baseUrl}/runs/${runId}/events`, {
+        headers: { authorization: `Bearer ${emu.apiKey}`, accept: 'text/event-stream' },
+        dispatcher: agent,
+      });
+      const decoder = new TextDecoder();
+      for await (const chunk of response.body) parser.feed(decoder.decode(chunk, { stream: true }));
+      if (last !== 'succeeded') throw new Error(`ceiling reader ended at ${last}`);
+      return events;
+    });
+  } finally {
+    await agent.close();
+  }
+}
+
+/** c: the npm eventsource package; it would reconnect at the end of the stream, so it is closed at the terminal event. */
+async function readEventSource(emu: EmulatorProcess, runId: string): Promise<Reading> {
+  return timed(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        let events = 0;
+        const es = new EventSource(`${emu.baseUrl}/runs/${runId}/events`, {
+          fetch: (input, init) =>
+            fetch(input, {
+              ...init,
+              headers: {
+                ...(init?.headers as Record<string, string>),
+                authorization: `Bearer ${emu.apiKey}`,
+              },
+            }),
+        });
+        const timer = setTimeout(() => {
+          es.close();
+          reject(new Error('eventsource timed out'));
+        }, READ_TIMEOUT_MS);
+        es.onmessage = (message) => {
+          const event = JSON.parse(message.data) as { type: string };
+          events++;
+          if (event.type === 'succeeded') {
+            es.close();
+            clearTimeout(timer);
+            resolve(events);
+          }
+        };
+        es.onerror = (error) => {
+          es.close();
+          clearTimeout(timer);
+          reject(new Error(`eventsource error: ${error.message ?? error.type}`));
+        };
+      }),
+  );
+}
+
+const emu = await startEmulatorProcess({
+  machines: 2,
+  agent: { paceMs: 0 },
+  stream: { maxOpenPerKey: null },
+});
+const temporalStack = SKIP_WORKER ? undefined : await startTemporal();
+const bundle = SKIP_WORKER ? undefined : await bundleWorkflows('main');
+const taskQueue = uniqueId('stream');
+const worker =
+  temporalStack && bundle
+    ? await spawnBenchWorker({
+        temporalAddress: temporalStack.server.address,
+        baseUrl: emu.baseUrl,
+        apiKey: emu.apiKey,
+        taskQueue,
+        bundlePath: bundle.codePath,
+        maxConcurrentActivities: 10,
+      })
+    : undefined;
+
+/** d: agentRun on the worker; the run was created beforehand with the key the workflow will use. */
+async function readWorker(
+  workflowId: string,
+  request: { machine_id: string; task: string },
+  on: { pid: number; taskQueue: string } = { pid: worker!.pid, taskQueue },
+): Promise<Reading> {
+  const cpu0 = procStats(on.pid).cpuSeconds;
+  const handle = await temporalStack!.client.workflow.start(agentRun, {
+    taskQueue: on.taskQueue,
+    workflowId,
+    args: [{ request }],
+  });
+  const result = (await withTimeout(
+    'the agentRun to finish',
+    handle.result(),
+    READ_TIMEOUT_MS,
+  )) as AgentRunResult;
+  const cpuSeconds = procStats(on.pid).cpuSeconds - cpu0;
+  const history = await handle.fetchHistory();
+  let scheduledId: string | undefined;
+  let scheduledAt = 0;
+  let completedAt = 0;
+  for (const event of history.events ?? []) {
+    const attrs = event.activityTaskScheduledEventAttributes;
+    if (attrs?.activityType?.name === 'streamRun') {
+      scheduledId = String(event.eventId);
+      scheduledAt = toMs(event.eventTime);
+    }
+    const done = event.activityTaskCompletedEventAttributes;
+    if (done && scheduledId !== undefined && String(done.scheduledEventId) === scheduledId) {
+      completedAt = toMs(event.eventTime);
+    }
+  }
+  if (!completedAt) throw new Error('no completed streamRun activity in the history');
+  return { events: result.delivery.eventsHandled, seconds: (completedAt - scheduledAt) / 1000, cpuSeconds };
+}
+
+function toMs(time: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
+  return Number(time?.seconds ?? 0) * 1000 + (time?.nanos ?? 0) / 1e6;
+}
+
+/** A finished run of STEPS steps, created with the idempotency key agentRun will use (workflow id + "/run"). */
+async function prepareRun(index: number) {
+  const workflowId = uniqueId(`stream-${index}`);
+  const body = { machine_id: 'm-1', task: `stream bench ${index} [steps=${STEPS}]` };
+  const t0 = performance.now();
+  const run = await api<Run>(emu, 'POST', '/runs', body, `${workflowId}/run`);
+  await waitFor(
+    'the run to finish generating',
+    async () => (await api<Run>(emu, 'GET', `/runs/${run.id}`)).status === 'succeeded',
+    READ_TIMEOUT_MS,
+    100,
+  );
+  console.error(
+    `stream: run ${index + 1}: ${EXPECTED} events generated in ${round((performance.now() - t0) / 1000, 1)} s`,
+  );
+  return { workflowId, body, run };
+}
+
+/** The extra round: CPU profiles of a and d, self time per event by bucket. */
+async function profileRound(index: number): Promise<void> {
+  const dir = await mkdtemp(join(os.tmpdir(), 'coasty-bench-prof-'));
+  try {
+    const { workflowId, body, run } = await prepareRun(index);
+    const session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+    const a = await readOurs(emu, run.id);
+    const { profile: profileA } = await session.post('Profiler.stop');
+    session.disconnect();
+
+    // The worker profiles its main thread over the stream activity's window only.
+    const profilePath = join(dir, 'worker.cpuprofile');
+    const started = worker!.waitForLine('profile-started');
+    worker!.send('profile-start');
+    await started;
+    const d = await readWorker(workflowId, body);
+    const written = worker!.waitForLine('profile-written');
+    worker!.send(`profile-stop ${profilePath}`);
+    await written;
+    const profileD = loadProfile(profilePath);
+    if (process.env.BENCH_KEEP_PROFILE)
+      await writeFile(process.env.BENCH_KEEP_PROFILE, JSON.stringify(profileD));
+    const bucketsA = selfTime(profileA as unknown as CpuProfile, streamBucket);
+    const bucketsD = selfTime(profileD, streamBucket);
+    const names = [...new Set([...bucketsA.keys(), ...bucketsD.keys()])].filter((k) => k !== 'idle');
+    const perEvent = (m: Map<string, number>, k: string) => round((m.get(k) ?? 0) / EXPECTED, 2);
+    names.sort(
+      (x, y) =>
+        (bucketsD.get(y) ?? 0) + (bucketsA.get(y) ?? 0) - (bucketsD.get(x) ?? 0) - (bucketsA.get(x) ?? 0),
+    );
+    const total = (m: Map<string, number>) =>
+      round([...m].filter(([k]) => k !== 'idle').reduce((s_, [, us]) => s_ + us, 0) / EXPECTED, 2);
+    bench.table({
+      title: `Where the CPU time goes, us per event (CPU profiles of an extra, unmeasured round: a at ${Math.round(a.events / a.seconds)} and d at ${Math.round(d.events / d.seconds)} events/s while profiled; d: the worker's main thread from the workflow start to its result)`,
+      columns: ['bucket (self time)', 'a. followRun, mock', 'd. worker main thread'],
+      rows: [
+        ...names.map((k) => [k, perEvent(bucketsA, k), perEvent(bucketsD, k)]),
+        ['total (not idle)', total(bucketsA), total(bucketsD)],
+      ],
+    });
+    const top = (m: Map<string, number>, n: number) =>
+      [...m]
+        .filter(([k]) => !/\(\((idle|program|dispatch)\)\)/.test(k))
+        .sort((x, y) => y[1] - x[1])
+        .slice(0, n)
+        .map(([k, us]) => `${k} ${round(us / EXPECTED, 2)} us`);
+    {
+      bench.note(
+        `Top functions in the worker (self time per event): ${top(
+          selfTime(profileD, (f) => `${f.functionName || '(anonymous)'} (${packageOf(f)})`),
+          8,
+        ).join('; ')}.`,
+      );
+    }
+    bench.note(
+      `Top functions in reader a (self time per event): ${top(
+        selfTime(
+          profileA as unknown as CpuProfile,
+          (f) => `${f.functionName || '(anonymous)'} (${packageOf(f)})`,
+        ),
+        8,
+      ).join('; ')}.`,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+type ReaderName =
+  | 'a. ours (followRun, mock heartbeats)'
+  | 'b. ceiling (undici + parser + JSON.parse)'
+  | 'c. npm eventsource v3'
+  | 'd. ours in a worker (streamRun activity)';
+const readings = new Map<ReaderName, Reading[]>();
+const record = (name: ReaderName, reading: Reading) => {
+  if (reading.events !== EXPECTED)
+    throw new Error(`${name} read ${reading.events} events, expected ${EXPECTED}`);
+  readings.set(name, [...(readings.get(name) ?? []), reading]);
+  console.error(
+    `stream: ${name}: ${Math.round(reading.events / reading.seconds)} events/s (${round(reading.seconds, 2)} s)`,
+  );
+};
+
+try {
+  for (let round_ = 0; round_ < ROUNDS; round_++) {
+    // A fresh run per round, created with the idempotency key agentRun will use (workflow id + "/run").
+    const { workflowId, body, run } = await prepareRun(round_);
+    record('a. ours (followRun, mock heartbeats)', await readOurs(emu, run.id));
+    record('b. ceiling (undici + parser + JSON.parse)', await readCeiling(emu, run.id));
+    record('c. npm eventsource v3', await readEventSource(emu, run.id));
+    if (worker) record('d. ours in a worker (streamRun activity)', await readWorker(workflowId, body));
+  }
+
+  const ceiling = readings.get('b. ceiling (undici + parser + JSON.parse)')!;
+  const rateOf = (r: Reading) => r.events / r.seconds;
+  const rows = [...readings.entries()].map(([name, list]) => {
+    const ratios = list.map((r, i) => rateOf(r) / rateOf(ceiling[i]!));
+    return {
+      name,
+      rate: median(list.map(rateOf)),
+      best: Math.max(...list.map(rateOf)),
+      ratio: median(ratios),
+      cpuUsPerEvent: median(list.map((r) => (r.cpuSeconds * 1e6) / r.events)),
+    };
+  });
+  bench.table({
+    title: `One run of ${EXPECTED.toLocaleString('en-US')} events, ${ROUNDS} interleaved rounds (medians; ratio = per-round ratio to b)`,
+    columns: ['reader', 'events/s', 'best events/s', 'ratio to ceiling', 'CPU us/event'],
+    rows: rows.map((r) => [
+      r.name,
+      Math.round(r.rate),
+      Math.round(r.best),
+      round(r.ratio, 2),
+      round(r.cpuUsPerEvent, 1),
+    ]),
+  });
+  const ours = rows.find((r) => r.name.startsWith('a.'))!;
+  const inWorker = rows.find((r) => r.name.startsWith('d.'));
+  bench.goal({
+    goal: 'our reader at least 0.5 of the ceiling',
+    met: ours.ratio >= 0.5,
+    measured: `a. ${round(ours.ratio, 2)} x the ceiling${inWorker ? `; in a real worker d. ${round(inWorker.ratio, 2)} x` : ''}`,
+  });
+  bench.note(
+    'The emulator runs in its own process and replays a finished run (batched writes), so the readers compete for ' +
+      'the same bytes. CPU us/event: CPU time of the reading process per event (driver process for a-c, worker ' +
+      'process for d, which also runs its workflow tasks), less sensitive to a busy machine than events/s.',
+  );
+  if (PROFILE && worker) await profileRound(ROUNDS);
+  bench.result.raw = Object.fromEntries(readings);
+} finally {
+  await worker?.stop();
+  await temporalStack?.stop();
+  await bundle?.cleanup();
+  await emu.stop();
+}
+await bench.finish();
