@@ -7,8 +7,11 @@ import {
   type Document,
   type Node,
   type Pair,
+  visit,
 } from 'yaml';
 import type { PathSegment } from './errors';
+
+const MAX_ALIAS_COUNT = 1000;
 
 export interface Position {
   line: number;
@@ -43,7 +46,28 @@ export class YamlSource {
       const [start] = error.linePos ?? [];
       return { line: start?.line ?? 1, column: start?.col ?? 1, message };
     });
-    this.data = this.problems.length > 0 ? undefined : this.doc.toJS({ maxAliasCount: 1000 });
+    this.data = this.problems.length > 0 ? undefined : this.toData();
+  }
+
+  private toData(): unknown {
+    try {
+      return this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (error) {
+      // yaml throws when aliases expand too far (a "billion laughs" file): a problem with the file, not a crash.
+      if (!(error instanceof ReferenceError)) throw error;
+      let first: Node | undefined;
+      visit(this.doc, {
+        Alias(_, node) {
+          first = node;
+          return visit.BREAK;
+        },
+      });
+      this.problems.push({
+        ...(first ? this.position(first) : { line: 1, column: 1 }),
+        message: `aliases (*name) expand to too many values (more than ${MAX_ALIAS_COUNT}); write the values out instead`,
+      });
+      return undefined;
+    }
   }
 
   /** The node at `path`, or the deepest existing node on the way (a missing key points at its parent). */

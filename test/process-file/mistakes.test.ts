@@ -50,6 +50,18 @@ const cases: Case[] = [
     expect: { line: 2, column: 1, includes: ['Tabs are not allowed'] },
   },
   {
+    name: 'aliases that expand without bound (a YAML "billion laughs")',
+    text: lines(
+      'a: &a [x, x, x, x, x, x, x, x, x]',
+      ...'bcdefgh'
+        .split('')
+        .map((name, i) => `${name}: &${name} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(', ')}]`),
+      'steps:',
+      '  - { id: s, task: x }',
+    ),
+    expect: { line: 2, column: 8, includes: ['aliases', 'too many values'] },
+  },
+  {
     name: 'the same key twice in one mapping',
     text: chain('  - id: a', '    task: one', '    task: two'),
     expect: { line: 7, includes: ['unique'] },
