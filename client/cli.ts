@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { emulatorCommand } from '../emulator/command';
 import { cancelCommand } from './commands/cancel';
+import { codecServerCommand } from './commands/codec-server';
 import { pauseResumeCommand, raiseBudgetCommand } from './commands/control';
 import { decideCommand } from './commands/decide';
 import { devCommand } from './commands/dev';
@@ -66,6 +67,7 @@ program.addCommand(pauseResumeCommand('pause'));
 program.addCommand(pauseResumeCommand('resume'));
 program.addCommand(devCommand());
 program.addCommand(schemaCommand());
+program.addCommand(codecServerCommand());
 
 // Subcommands inherit the usage-error handling (exit 2, help after the error).
 for (const command of program.commands) {

@@ -1,17 +1,14 @@
 // A codec server: lets the Temporal Web UI and the `temporal` CLI show encrypted histories in clear.
 // They POST `{"payloads": [{"metadata": {"k": "<base64>"}, "data": "<base64>"}]}` to /decode (and
 // /encode, to send signals or queries from the UI) and get the same shape back.
-//   COASTY_CODEC_KEY=... node --import tsx codec/server.ts [--port 8888] [--origin http://localhost:8233]
+//   COASTY_CODEC_KEY=... npx coasty-temporal codec-server [--port 8888] [--origin http://localhost:8233]
 // then `temporal server start-dev --ui-codec-endpoint http://127.0.0.1:8888`, or in the UI's
 // settings ("Codec Server"), or `temporal workflow show --codec-endpoint http://127.0.0.1:8888 -w <id>`.
 // Whoever can reach /decode can read every payload: it listens on 127.0.0.1 only unless told
 // otherwise, and answers browsers only from the allowed origins (CORS).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import { codecFromEnv } from './env';
 
 export interface CodecServerOptions {
   codec: PayloadCodec;
@@ -171,38 +168,4 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
         server.closeAllConnections();
       }),
   };
-}
-
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      port: { type: 'string', default: '8888' },
-      host: { type: 'string', default: '127.0.0.1' },
-      origin: { type: 'string', multiple: true },
-    },
-  });
-  const codec = codecFromEnv(process.env);
-  if (!codec) {
-    console.error("codec server: set COASTY_CODEC_KEY (and COASTY_CODEC_KEY_ID) to the workers' key");
-    process.exit(2);
-  }
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`codec server: --port must be a port number, got "${values.port}"`);
-    process.exit(2);
-  }
-  const server = await startCodecServer({ codec, port, host: values.host, origins: values.origin });
-  console.log(
-    `Codec server ${server.url} (keys: ${codec.keyIds.join(', ')}; origins: ${(values.origin ?? DEFAULT_UI_ORIGINS).join(', ')})`,
-  );
-  const stop = () => void server.stop().then(() => process.exit(0));
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((error: Error) => {
-    console.error(`codec server: ${error.message}`);
-    process.exit(1);
-  });
 }

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { AesGcmPayloadCodec, startCodecServer, type CodecServer } from '../../codec';
+import { runCli, spawnCli } from '../cli/helpers';
 
 const UI = 'http://localhost:8233';
 const codec = new AesGcmPayloadCodec({ id: 'ui-key', key: randomBytes(32) });
@@ -81,4 +82,37 @@ test('bad requests get a 4xx with a message: not JSON, no payloads, unknown key 
 
 test('the server listens on 127.0.0.1 by default', () => {
   assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+});
+
+test('`coasty-temporal codec-server` serves /decode with the key from the environment; no key is exit 2', async () => {
+  const key = randomBytes(32);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    COASTY_CODEC_KEY: key.toString('hex'),
+    COASTY_CODEC_KEY_ID: 'cli-key',
+  };
+  delete env.NODE_TEST_CONTEXT;
+  const cli = spawnCli(['codec-server', '--port', '0'], { env });
+  try {
+    const line = await cli.waitForLine(/^Codec server http:\/\/127\.0\.0\.1:\d+/);
+    const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(line)![1]!;
+    const [encrypted] = await new AesGcmPayloadCodec({ id: 'cli-key', key }).encode([
+      defaultPayloadConverter.toPayload('hello')!,
+    ]);
+    const res = await fetch(`${url}/decode`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ payloads: [asJson(encrypted!)] }),
+    });
+    const body = (await res.json()) as { payloads: Array<{ data: string }> };
+    assert.equal(Buffer.from(body.payloads[0]!.data, 'base64').toString(), '"hello"');
+    cli.child.kill('SIGINT');
+    assert.equal(await cli.exited, 0);
+  } finally {
+    cli.child.kill('SIGKILL');
+  }
+  delete env.COASTY_CODEC_KEY;
+  const missing = await runCli(['codec-server'], { env });
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /COASTY_CODEC_KEY/);
 });
