@@ -64,8 +64,17 @@ if (needsServer) {
   }
 }
 
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', ...passThrough, ...files], {
-  stdio: 'inherit',
-  env,
-});
+// node --test runs one file at a time on 2 cores (cores - 1); the integration tests mostly wait on
+// timers and sockets, so three files at once halve the run (measured: 6.7 to 3.0 min) and still pass.
+const concurrency = passThrough.some((arg) => arg.startsWith('--test-concurrency'))
+  ? []
+  : ['--test-concurrency=3'];
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', ...concurrency, ...passThrough, ...files],
+  {
+    stdio: 'inherit',
+    env,
+  },
+);
 child.on('exit', (code, signal) => void shutdown(code ?? (signal ? 1 : 0)));

@@ -5,12 +5,14 @@
 //   npm run test:chaos -- --only drops,storms   some scenarios (worker-kill, server-kill, drops,
 //                                            storms, malformed, bad-input)
 //   npm run test:chaos -- --markdown         also print the table as Markdown (for the README)
-// Prints the summary table, writes bench/results/chaos.json (or --out FILE), and exits 1 when
+// Prints the summary table, writes bench/results/chaos.json (or --out FILE) and, for a whole run
+// without --out, the README's "Reliability" table; exits 1 when
 // anything was lost, duplicated or leaked, or an expectation failed.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeReadmeSection } from '../../bench/readme-section';
 import { startDevServer, type DevServer } from '../../dev/dev-server';
 import { formatMarkdown, formatTable } from './lib/report';
 import { rowPassed } from './lib/types';
@@ -76,6 +78,11 @@ try {
   const out = values.out ?? DEFAULT_RESULTS_FILE;
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  // Only a whole suite run with the default output becomes the README's latest result.
+  if (!values.out && !values.only) {
+    await writeReadmeSection('reliability', formatMarkdown(report));
+    console.log(`# README.md "Reliability" updated`);
+  }
   const m = report.machine;
   console.log(
     `${report.ok ? 'OK' : 'FAILED'}: ${report.rows.length} rows in ${report.seconds} s on ${m.cpus} x ${m.cpuModel}, ` +
