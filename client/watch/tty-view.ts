@@ -97,7 +97,10 @@ export class TtyView implements View {
   }
 
   private frame(snapshot: Snapshot, now: number, final: boolean): string[] {
-    const width = Math.max(40, (this.context.out.columns ?? 100) - 1);
+    // A terminal that reports no size (0 columns: some serial consoles, `script` without a size) falls back
+    // to COLUMNS, then 100.
+    const columns = this.context.out.columns || Number(process.env.COLUMNS) || 100;
+    const width = Math.max(40, columns - 1);
     const tone = toneOf(snapshot.status);
     const out = [
       `${this.paint(tone, SYMBOL[tone])} ${this.paint('bold', truncate(headline(snapshot, now), width - 2))}`,
