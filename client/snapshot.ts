@@ -114,6 +114,12 @@ interface ChildLive {
 /** Reads snapshots of one process; remembers what never changes again (closed children). */
 export class SnapshotReader {
   private readonly closedChildren = new Map<string, ChildLive>();
+  /**
+   * The most steps and cost seen per run. Between the stream activity's end and the workflow taking
+   * its result, neither the heartbeat nor the query has the last numbers: a run's count never goes
+   * back, so the view does not either.
+   */
+  private readonly highWater = new Map<string, { steps: number; costUsd: number }>();
 
   constructor(
     private readonly client: Client,
@@ -153,6 +159,17 @@ export class SnapshotReader {
     return base;
   }
 
+  private holdHighWater(line: LineView): LineView {
+    if (!line.workflowId) return line;
+    const seen = this.highWater.get(line.workflowId);
+    if (seen) {
+      line.steps = Math.max(line.steps, seen.steps);
+      line.costUsd = Math.max(line.costUsd, seen.costUsd);
+    }
+    this.highWater.set(line.workflowId, { steps: line.steps, costUsd: line.costUsd });
+    return line;
+  }
+
   private async agentRun(
     base: Snapshot,
     progress: AgentRunProgress,
@@ -160,7 +177,7 @@ export class SnapshotReader {
   ): Promise<Snapshot> {
     const cursor = await this.streamCursor(description);
     const live = cursor?.summary;
-    const line: LineView = {
+    const line: LineView = this.holdHighWater({
       id: 'run',
       type: 'agent',
       state: progress.status,
@@ -171,7 +188,7 @@ export class SnapshotReader {
       action: live?.lastAction ?? progress.lastAction,
       startedAt: base.startedAt,
       closedAt: base.closedAt,
-    };
+    });
     return {
       ...base,
       kind: 'agentRun',
@@ -202,7 +219,7 @@ export class SnapshotReader {
         const live = await this.child(step.workflowId, ACTIVE_STATES.has(step.state));
         applyChildLive(line, live);
         if (live.progress?.awaiting) pauses.push(runPause(step.workflowId, live.progress, 'step', step.id));
-        return line;
+        return this.holdHighWater(line);
       }),
     );
     const liveCost = lines.reduce((sum, line) => sum + line.costUsd, 0);
@@ -236,7 +253,7 @@ export class SnapshotReader {
         const live = await this.child(item.workflowId, true);
         applyChildLive(line, live);
         if (live.progress?.awaiting) pauses.push(runPause(item.workflowId, live.progress, 'item', item.key));
-        return line;
+        return this.holdHighWater(line);
       }),
     );
     const inFlightCost = lines.reduce((sum, line) => sum + line.costUsd, 0);
