@@ -4,6 +4,9 @@ export const SECRET_PREFIX = 'COASTY_SECRET_';
 
 export type Redact = (text: string) => string;
 
+/** The redactor of a worker without secrets: summaries pass untouched. */
+export const noSecrets: Redact = (text) => text;
+
 /**
  * Replaces every `COASTY_SECRET_*` value of the worker's environment with `[secret NAME]`. The
  * agent sees the real value, and may echo it in a result, an observation or a typed action: none
@@ -14,7 +17,7 @@ export function secretRedactor(env: NodeJS.ProcessEnv): Redact {
     .filter((entry): entry is [string, string] => entry[0].startsWith(SECRET_PREFIX) && !!entry[1])
     .map(([name, value]) => ({ value, label: `[secret ${name.slice(SECRET_PREFIX.length)}]` }))
     .sort((a, b) => b.value.length - a.value.length);
-  if (secrets.length === 0) return (text) => text;
+  if (secrets.length === 0) return noSecrets;
   return (text) => {
     let out = text;
     for (const { value, label } of secrets) if (out.includes(value)) out = out.split(value).join(label);
@@ -24,6 +27,7 @@ export function secretRedactor(env: NodeJS.ProcessEnv): Redact {
 
 /** The summary with every free text passed through `redact`. */
 export function redactSummary(summary: RunSummary, redact: Redact): RunSummary {
+  if (redact === noSecrets) return summary;
   const out = { ...summary };
   if (out.result) out.result = redact(out.result);
   if (out.error) out.error = { ...out.error, message: redact(out.error.message) };
@@ -34,8 +38,16 @@ export function redactSummary(summary: RunSummary, redact: Redact): RunSummary {
       proposedAction: out.awaiting.proposedAction && redact(out.awaiting.proposedAction),
     };
   }
-  if (out.lastAction) {
-    out.lastAction = JSON.parse(redact(JSON.stringify(out.lastAction)));
-  }
+  if (out.lastAction) out.lastAction = redactValue(out.lastAction, redact) as typeof out.lastAction;
   return out;
+}
+
+/** Every string inside a JSON value, redacted (an action's url, text, target, ...). */
+function redactValue(value: unknown, redact: Redact): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, redact));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactValue(item, redact)]));
+  }
+  return value;
 }

@@ -4,14 +4,22 @@ import { isTerminalStatus } from '../api/types';
 import { toActivityFailure } from './failures';
 import { redactSummary, type Redact } from './secrets';
 import { applyEvent, emptySummary, summaryFromRun } from './summary';
-import type { StreamCursor, StreamRunInput } from './types';
+import type { RunSummary, StreamCursor, StreamRunInput } from './types';
 
 /** Ids kept to recognise events a server resends on resume; more than any sane resend window. */
 const RECENT_IDS = 32;
+/**
+ * Events of a busy run are heartbeated together, at most this long after the first of them. The SDK
+ * would coalesce them too (it sends at most one heartbeat per throttle window), but only after
+ * encoding each one: that encoding cost more than reading the event (bench/stream.ts). A change of
+ * status is heartbeated at once; a crash loses at most this much more than the throttle window, and
+ * the events are deduplicated on resume anyway.
+ */
+export const HEARTBEAT_COALESCE_MS = 100;
 
 /**
  * Follows one run's events (DESIGN.md "The heart"): resumes from the heartbeated cursor, handles
- * each event once, heartbeats after every event and on a timer, returns at a pause or the end.
+ * each event once, heartbeats the cursor after new events and on a timer, returns at a pause or the end.
  */
 export async function followRun(
   client: RunsClient,
@@ -20,20 +28,29 @@ export async function followRun(
 ): Promise<StreamCursor> {
   const ctx = Context.current();
   const saved = ctx.info.heartbeatDetails as StreamCursor | undefined;
-  let cursor: StreamCursor = saved
+  const start: StreamCursor = saved
     ? { ...saved, retries: saved.retries + 1 }
     : (input.from ?? { summary: emptySummary(input.runId), recentIds: [], reconnects: 0, retries: 0 });
-  ctx.heartbeat(cursor);
-
-  const recent = [...cursor.recentIds];
+  const retries = start.retries;
+  let summary: RunSummary = start.summary;
+  let reconnects = start.reconnects;
+  const recent = [...start.recentIds];
   const seen = new Set(recent);
+  const cursor = (): StreamCursor => ({ summary, recentIds: recent.slice(), reconnects, retries });
+
+  let pending: NodeJS.Timeout | undefined;
+  const heartbeat = () => {
+    if (pending) clearTimeout(pending);
+    pending = undefined;
+    ctx.heartbeat(cursor());
+  };
+  heartbeat();
   // Quiet streams heartbeat on a timer too, or they time out and never hear a cancellation.
   const intervalMs = Math.max(1000, Math.min(5000, (ctx.info.heartbeatTimeoutMs ?? 30_000) / 3));
-  const timer = setInterval(() => ctx.heartbeat(cursor), intervalMs);
-  let reconnects = cursor.reconnects;
+  const timer = setInterval(heartbeat, intervalMs);
   try {
     const events = client.streamEvents(input.runId, {
-      lastEventId: cursor.summary.lastEventId,
+      lastEventId: summary.lastEventId,
       signal: ctx.cancellationSignal,
       onReconnect: () => {
         reconnects += 1;
@@ -44,21 +61,23 @@ export async function followRun(
       seen.add(event.id);
       recent.push(event.id);
       if (recent.length > RECENT_IDS) seen.delete(recent.shift()!);
-      const summary = redactSummary(applyEvent(cursor.summary, event), redact);
-      cursor = { summary, recentIds: recent.slice(), reconnects, retries: cursor.retries };
-      ctx.heartbeat(cursor);
-      if (isTerminalStatus(summary.status)) return cursor;
-      if (summary.status === 'awaiting_human' && input.returnOnAwaitingHuman) return cursor;
+      const before = summary.status;
+      summary = redactSummary(applyEvent(summary, event), redact);
+      if (isTerminalStatus(summary.status)) return cursor();
+      if (summary.status === 'awaiting_human' && input.returnOnAwaitingHuman) return cursor();
+      if (summary.status !== before) heartbeat();
+      else pending ??= setTimeout(heartbeat, HEARTBEAT_COALESCE_MS);
     }
     // The stream ended (204) before we saw the end: an earlier attempt handled it but its heartbeat was lost.
     const run = await client.getRun(input.runId, { signal: ctx.cancellationSignal });
-    return { ...cursor, summary: redactSummary(summaryFromRun(run, cursor.summary), redact), reconnects };
+    summary = redactSummary(summaryFromRun(run, summary), redact);
+    return cursor();
   } catch (error) {
     if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-    cursor = { ...cursor, reconnects };
-    ctx.heartbeat(cursor);
+    heartbeat(); // the latest cursor goes with the failure, so the retry resumes exactly here
     throw toActivityFailure(error, redact);
   } finally {
     clearInterval(timer);
+    if (pending) clearTimeout(pending);
   }
 }
