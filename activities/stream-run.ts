@@ -3,7 +3,7 @@ import type { RunsClient } from '../api/runs-client';
 import { isTerminalStatus } from '../api/types';
 import { toActivityFailure } from './failures';
 import { redactSummary, type Redact } from './secrets';
-import { applyEvent, emptySummary, summaryFromRun } from './summary';
+import { applyEventTo, emptySummary, summaryFromRun } from './summary';
 import type { RunSummary, StreamCursor, StreamRunInput } from './types';
 
 /** Ids kept to recognise events a server resends on resume; more than any sane resend window. */
@@ -32,11 +32,17 @@ export async function followRun(
     ? { ...saved, retries: saved.retries + 1 }
     : (input.from ?? { summary: emptySummary(input.runId), recentIds: [], reconnects: 0, retries: 0 });
   const retries = start.retries;
-  let summary: RunSummary = start.summary;
+  // Ours alone, changed in place per event; heartbeats and the result get copies.
+  let summary: RunSummary = { ...start.summary };
   let reconnects = start.reconnects;
   const recent = [...start.recentIds];
   const seen = new Set(recent);
-  const cursor = (): StreamCursor => ({ summary, recentIds: recent.slice(), reconnects, retries });
+  const cursor = (): StreamCursor => ({
+    summary: { ...summary },
+    recentIds: recent.slice(),
+    reconnects,
+    retries,
+  });
 
   let pending: NodeJS.Timeout | undefined;
   const heartbeat = () => {
@@ -62,7 +68,7 @@ export async function followRun(
       recent.push(event.id);
       if (recent.length > RECENT_IDS) seen.delete(recent.shift()!);
       const before = summary.status;
-      summary = redactSummary(applyEvent(summary, event), redact);
+      summary = redactSummary(applyEventTo(summary, event), redact);
       if (isTerminalStatus(summary.status)) return cursor();
       if (summary.status === 'awaiting_human' && input.returnOnAwaitingHuman) return cursor();
       if (summary.status !== before) heartbeat();

@@ -5,9 +5,10 @@ export function emptySummary(runId: string, status: RunStatus = 'queued'): RunSu
   return { runId, status, steps: 0, costCents: 0, eventsHandled: 0 };
 }
 
-/** The summary after one event (a new object: heartbeats may serialize it later). */
-export function applyEvent(summary: RunSummary, event: RunEvent): RunSummary {
-  const next: RunSummary = { ...summary, lastEventId: event.id, eventsHandled: summary.eventsHandled + 1 };
+/** Applies one event to `summary` itself (the stream's hot path: no copy per event). */
+export function applyEventTo(next: RunSummary, event: RunEvent): RunSummary {
+  next.lastEventId = event.id;
+  next.eventsHandled += 1;
   const payload = event.payload ?? {};
   switch (event.type) {
     case 'step':
