@@ -6,7 +6,6 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -112,29 +111,8 @@ export function startResult(benchmark: string, title: string, full: boolean, siz
   };
 }
 
-/** Polls `check` until it returns a value (not undefined/false); fails after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs: number,
-  intervalMs = 50,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      const cause = lastError ? ` (last error: ${(lastError as Error).message})` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${cause}`);
-    }
-    await sleep(intervalMs);
-  }
-}
+/** Polls a check until it returns a value; the tests' helper. */
+export { waitUntil as waitFor } from '../test/helpers/wait';
 
 /** Rejects when `promise` takes longer than `ms`. */
 export function withTimeout<T>(what: string, promise: Promise<T>, ms: number): Promise<T> {
