@@ -38,16 +38,19 @@ export function devCommand(): Command {
           log,
         });
         const { record } = stack;
+        // A key the user gave (COASTY_API_KEY) is never printed; a generated emulator key is, for curl.
+        const keyGiven = Boolean(process.env.COASTY_API_KEY?.trim());
+        const apiKeyText = keyGiven ? 'API key from COASTY_API_KEY' : `API key ${stack.apiKey}`;
         if (flags.json) {
           process.stdout.write(
-            `${JSON.stringify({ ready: true, ...record, apiKey: stack.apiKey, dbFilename: stack.dbFilename, notes: stack.notes })}\n`,
+            `${JSON.stringify({ ready: true, ...record, ...(keyGiven ? {} : { apiKey: stack.apiKey }), dbFilename: stack.dbFilename, notes: stack.notes })}\n`,
           );
         } else {
           const lines = [
             'coasty-temporal dev: the local stack is ready.',
             `  Temporal    ${record.temporalAddress}  namespace ${record.namespace}  (state: ${stack.dbFilename})`,
             `  Web UI      ${record.uiUrl}`,
-            `  runs API    ${record.apiBaseUrl}  (the emulator; API key ${stack.apiKey})`,
+            `  runs API    ${record.apiBaseUrl}  (the emulator; ${apiKeyText})`,
             `  worker      task queue ${record.taskQueue}  (log: ${stack.workerLog})`,
             ...stack.notes.map((note) => `  note: ${note}`),
             '',

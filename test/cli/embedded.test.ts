@@ -53,7 +53,8 @@ interface StackJson {
 
 test('`dev` runs the stack; commands from a second terminal attach to it through stack.json', async () => {
   const cwd = workdir();
-  const env = embeddedEnv();
+  const givenKey = 'sk_given_by_the_user_0123456789';
+  const env = { ...embeddedEnv(), COASTY_API_KEY: givenKey };
   const dev = spawnCli(['dev', '--json'], { env, cwd });
   const ready = JSON.parse(await dev.waitForLine(/"ready":true/, { timeoutMs: 120_000 })) as StackJson & {
     dbFilename: string;
@@ -86,6 +87,10 @@ test('`dev` runs the stack; commands from a second terminal attach to it through
 
   dev.child.kill('SIGINT');
   assert.equal(await dev.exited, 0, dev.text());
+  assert.ok(
+    !dev.text().includes(givenKey) && !run.stdout.includes(givenKey),
+    'a key the user gave is never printed',
+  );
   assert.equal(existsSync(join(cwd, '.coasty-temporal', 'stack.json')), false, 'stack.json is removed');
   const [host, port] = ready.temporalAddress.split(':');
   await waitUntil('the dev server to stop', () => isPortFree(Number(port), host), 30_000);
