@@ -8,6 +8,16 @@ import { findTemporalCli, isAlive, type TemporalCli } from './temporal-cli';
 
 export const SEARCH_ATTRIBUTES = ['CoastyStatus=Keyword'];
 
+/**
+ * Dynamic config every embedded server gets. Eager activity dispatch hands a just-scheduled
+ * activity back to the worker in the reply to its workflow task completion, saving a server
+ * round trip (about 45 ms here) before createRun's POST and before the stream opens. On any other
+ * server it is the operator's setting of the same key; without it runs behave the same, a hop later.
+ */
+export const DEFAULT_DYNAMIC_CONFIG: Record<string, string | number | boolean> = {
+  'system.enableActivityEagerExecution': true,
+};
+
 export interface DevServerOptions {
   cli?: TemporalCli;
   ip?: string;
@@ -67,7 +77,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
   if (options.dbFilename) args.push('--db-filename', options.dbFilename);
   for (const attribute of SEARCH_ATTRIBUTES) args.push('--search-attribute', attribute);
-  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
+  for (const [key, value] of Object.entries({ ...DEFAULT_DYNAMIC_CONFIG, ...options.dynamicConfig })) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
 
