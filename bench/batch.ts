@@ -166,7 +166,7 @@ try {
     measured: `${round(ratio, 2)} x (${round(batch.itemsPerS, 1)} vs ${round(noop.itemsPerS, 1)} items/s); ${runs} runs created for ${ITEMS} items`,
   });
   bench.note(
-    'Each runBatch item is a child workflow (batchItem = agentRun) with two activities (createRun, streamRun) and ' +
+    'Each runBatch item is a child workflow (batchItem = agentRun) with a local activity (createRun), an activity (streamRun) and ' +
       'an HTTP stream; an empty child is one workflow task. Both batches continue-as-new when the server suggests it.',
   );
   bench.result.raw = { noop, batch, runs_created: runs };

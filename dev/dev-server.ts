@@ -11,7 +11,7 @@ export const SEARCH_ATTRIBUTES = ['CoastyStatus=Keyword'];
 /**
  * Dynamic config every embedded server gets. Eager activity dispatch hands a just-scheduled
  * activity back to the worker in the reply to its workflow task completion, saving a server
- * round trip (about 45 ms here) before createRun's POST and before the stream opens. On any other
+ * round trip (about 45 ms here) before the stream opens and before each resume. On any other
  * server it is the operator's setting of the same key; without it runs behave the same, a hop later.
  */
 export const DEFAULT_DYNAMIC_CONFIG: Record<string, string | number | boolean> = {

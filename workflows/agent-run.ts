@@ -5,6 +5,7 @@ import {
   condition,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -54,7 +55,15 @@ export interface AgentRunResult {
 // Activities mark 4xx failures non-retryable themselves and carry Retry-After as nextRetryDelay.
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' };
 
-const { createRun, resumeRun, cancelRun, getRunSummary } = proxyActivities<Activities>({
+const { resumeRun, cancelRun, getRunSummary } = proxyActivities<Activities>({
+  startToCloseTimeout: '60s',
+  retry,
+});
+
+// A local activity: the POST goes out while the first workflow task runs, with no activity task for
+// the server to schedule, dispatch and record; the run id lands in history as a marker. A retry after
+// a crash re-sends the same Idempotency-Key, so it still creates (and bills) one run.
+const { createRun } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '60s',
   retry,
 });
@@ -115,7 +124,10 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     approvals,
   }));
 
-  upsertSearchAttributes([{ key: coastyStatusKey, value: status }]);
+  // A parent that started this run with CoastyStatus set (`startsCreating`) saved an event and a visibility write.
+  if (workflowInfo().typedSearchAttributes.get(coastyStatusKey) !== status) {
+    upsertSearchAttributes([{ key: coastyStatusKey, value: status }]);
+  }
   const streamRun = streamActivity(input.streamHeartbeatTimeout ?? '30s');
   const timeoutPolicy = input.approvalTimeoutPolicy ?? 'reject';
   // Same on every retry and replay of this execution; different when the workflow id is started again.

@@ -13,6 +13,7 @@ import { agentRunInput, cancelledByApprovalTimeout } from './agent-input';
 import { usdToCents, worstCaseCents } from './budget';
 import { childFailure } from './child-failure';
 import type { ChildForwarder } from './child-forwarder';
+import { startsCreating } from './messages';
 import type { AgentStepSpec } from './process-types';
 import type { StepRecord, StepVerdict } from './run-chain';
 
@@ -83,6 +84,7 @@ async function runChild(
   forwarder.begin(workflowId);
   try {
     const handle = await startChild(agentRun, {
+      ...startsCreating,
       workflowId,
       args: [input],
       // Cancelling the chain cancels the child, and the chain waits until the child has cancelled

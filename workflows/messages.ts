@@ -53,6 +53,9 @@ export const progressQuery = defineQuery<unknown>('progress');
 
 export const coastyStatusKey = defineSearchAttributeKey('CoastyStatus', SearchAttributeType.KEYWORD);
 
+/** Start options of a child agentRun: its first status is set by the start itself, not by an upsert. */
+export const startsCreating = { typedSearchAttributes: [{ key: coastyStatusKey, value: 'creating' }] };
+
 // ---- runChain and runBatch ----
 
 export type StepState =

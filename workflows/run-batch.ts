@@ -48,6 +48,7 @@ import {
   pauseSignal,
   progressQuery,
   resumeSignal,
+  startsCreating,
   type BatchProgress,
   type StepState,
 } from './messages';
@@ -159,6 +160,7 @@ export async function runBatch(spec: BatchSpec, carried?: BatchState): Promise<B
     const input = agentRunInput({ ...spec.stepDefaults, machineId }, task, `${runTag}-${job.attempt}`);
     try {
       const handle = await startChild(batchItem, {
+        ...startsCreating,
         workflowId,
         args: [input],
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,

@@ -1,5 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { historyText, startAgentRun } from '../helpers/agent-run';
 import { startStack, type TestStack } from '../helpers/stack';
 
@@ -43,8 +45,15 @@ test('neither the API key nor a secret value appears in the workflow history', a
 });
 
 test('a missing secret fails the run before any request, naming the variable and not retrying', async () => {
+  const before = await stack.emulator.admin.counters();
   const handle = await startAgentRun(stack, { task: 'Use {{secret.NOT_SET_ANYWHERE}} [steps=1]' });
-  await assert.rejects(handle.result(), (error: Error) =>
-    /COASTY_SECRET_NOT_SET_ANYWHERE/.test(String((error.cause as Error)?.cause)),
-  );
+  await assert.rejects(handle.result(), (error: unknown) => {
+    assert.ok(error instanceof WorkflowFailedError);
+    assert.ok(error.cause instanceof ApplicationFailure);
+    assert.equal(error.cause.type, 'MissingSecret');
+    assert.equal(error.cause.nonRetryable, true);
+    assert.match(error.cause.message, /COASTY_SECRET_NOT_SET_ANYWHERE/);
+    return true;
+  });
+  assert.equal((await stack.emulator.admin.counters()).requests, before.requests, 'no request was sent');
 });

@@ -1,0 +1,18 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { startDevServer } from '../dev/dev-server';
+import { startEmulator } from '../emulator';
+import { RunsClient } from '../api/runs-client';
+import { createWorker } from '../worker';
+const server = await startDevServer();
+const emu = await startEmulator({ config: { agent: { paceMs: 0 } } });
+const connection = await NativeConnection.connect({ address: server.address });
+const runs = new RunsClient({ baseUrl: emu.baseUrl, apiKey: emu.apiKey });
+const worker = await createWorker({ connection, taskQueue: 'q', client: runs, env: {} });
+const running = worker.run();
+const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+const h = await client.workflow.start('agentRun', { taskQueue: 'q', workflowId: 'x1', args: [{ request: { machine_id: 'm-1', task: 'one [steps=1]' } }] });
+console.log((await h.result() as any).status);
+const hist = await h.fetchHistory();
+for (const e of hist.events!) console.log(e.eventId, e.eventType);
+worker.shutdown(); await running; await runs.close(); await emu.stop(); await server.stop();
