@@ -9,11 +9,12 @@ import type { RunSummary, StreamCursor, StreamRunInput } from './types';
 /** Ids kept to recognise events a server resends on resume; more than any sane resend window. */
 const RECENT_IDS = 32;
 /**
- * Events of a busy run are heartbeated together, at most this long after the first of them. The SDK
- * would coalesce them too (it sends at most one heartbeat per throttle window), but only after
- * encoding each one: that encoding cost more than reading the event (bench/stream.ts). A change of
- * status is heartbeated at once; a crash loses at most this much more than the throttle window, and
- * the events are deduplicated on resume anyway.
+ * Events are heartbeated together, at most this long after the first of them. The SDK would coalesce
+ * them too (it sends at most one heartbeat per throttle window), but only after encoding each one:
+ * that encoding cost more than reading the event (bench/stream.ts). And the SDK sends an attempt's
+ * first heartbeat to the server at once, a write there: a run that ends within this window costs
+ * none. A crash loses at most this much more than the throttle window; the events are deduplicated
+ * on resume anyway. `watch` reads the heartbeat every 0.5 s (1 s off a terminal): no visible delay.
  */
 export const HEARTBEAT_COALESCE_MS = 100;
 
@@ -50,7 +51,8 @@ export async function followRun(
     pending = undefined;
     ctx.heartbeat(cursor());
   };
-  heartbeat();
+  // A retry records its attempt at once (the cursor counts them); a first attempt has nothing to save yet.
+  if (saved) heartbeat();
   // Quiet streams heartbeat on a timer too, or they time out and never hear a cancellation.
   const intervalMs = Math.max(1000, Math.min(5000, (ctx.info.heartbeatTimeoutMs ?? 30_000) / 3));
   const timer = setInterval(heartbeat, intervalMs);
@@ -67,12 +69,10 @@ export async function followRun(
       seen.add(event.id);
       recent.push(event.id);
       if (recent.length > RECENT_IDS) seen.delete(recent.shift()!);
-      const before = summary.status;
       summary = redactSummary(applyEventTo(summary, event), redact);
       if (isTerminalStatus(summary.status)) return cursor();
       if (summary.status === 'awaiting_human' && input.returnOnAwaitingHuman) return cursor();
-      if (summary.status !== before) heartbeat();
-      else pending ??= setTimeout(heartbeat, HEARTBEAT_COALESCE_MS);
+      pending ??= setTimeout(heartbeat, HEARTBEAT_COALESCE_MS);
     }
     // The stream ended (204) before we saw the end: an earlier attempt handled it but its heartbeat was lost.
     const run = await client.getRun(input.runId, { signal: ctx.cancellationSignal });

@@ -86,6 +86,19 @@ interface Measured {
   detail: string;
 }
 
+function row(name: string, m: Measured): (string | number)[] {
+  const cpuMsPerItem = (m.workerCpuS * 1000) / ITEMS;
+  return [
+    name,
+    round(m.seconds, 1),
+    round(m.itemsPerS, 1),
+    round(m.workerCpuS, 1),
+    round(m.serverCpuS, 1),
+    round(cpuMsPerItem, 2),
+    m.detail,
+  ];
+}
+
 async function measure(kind: 'noop' | 'runBatch'): Promise<Measured> {
   const w0 = procStats(worker.pid);
   const s0 = procStats(temporalStack.server.pid);
@@ -139,26 +152,7 @@ try {
   bench.table({
     title: `${ITEMS.toLocaleString('en-US')} items at concurrency ${CONCURRENCY}, one worker process`,
     columns: ['batch', 'seconds', 'items/s', 'worker CPU s', 'server CPU s', 'worker CPU ms/item', 'result'],
-    rows: [
-      [
-        'empty child workflows (noopBatch)',
-        round(noop.seconds, 1),
-        round(noop.itemsPerS, 1),
-        round(noop.workerCpuS, 1),
-        round(noop.serverCpuS, 1),
-        round((noop.workerCpuS * 1000) / ITEMS, 2),
-        noop.detail,
-      ],
-      [
-        'runBatch, 1-step runs (pace 0)',
-        round(batch.seconds, 1),
-        round(batch.itemsPerS, 1),
-        round(batch.workerCpuS, 1),
-        round(batch.serverCpuS, 1),
-        round((batch.workerCpuS * 1000) / ITEMS, 2),
-        batch.detail,
-      ],
-    ],
+    rows: [row('empty child workflows (noopBatch)', noop), row('runBatch, 1-step runs (pace 0)', batch)],
   });
   bench.goal({
     goal: 'runBatch at least half the items/s of empty children',
