@@ -33,7 +33,9 @@ function follow(runId: string, saved?: StreamCursor) {
   const env = new MockActivityEnvironment(saved ? { heartbeatDetails: saved } : {});
   const heartbeats: StreamCursor[] = [];
   env.on('heartbeat', (details: StreamCursor) => heartbeats.push(details));
-  const result = env.run(() => followRun(client, { runId }, noRedaction));
+  const result: Promise<StreamCursor> = env.run(() =>
+    followRun(client, { runId, returnOnAwaitingHuman: true }, noRedaction),
+  );
   return { result, heartbeats };
 }
 
