@@ -64,14 +64,16 @@ export async function followRun(
         reconnects += 1;
       },
     });
-    for await (const event of events) {
-      if (seen.has(event.id)) continue;
-      seen.add(event.id);
-      recent.push(event.id);
-      if (recent.length > RECENT_IDS) seen.delete(recent.shift()!);
-      summary = redactSummary(applyEventTo(summary, event), redact);
-      if (isTerminalStatus(summary.status)) return cursor();
-      if (summary.status === 'awaiting_human' && input.returnOnAwaitingHuman) return cursor();
+    for await (const batch of events.batches()) {
+      for (const event of batch) {
+        if (seen.has(event.id)) continue;
+        seen.add(event.id);
+        recent.push(event.id);
+        if (recent.length > RECENT_IDS) seen.delete(recent.shift()!);
+        summary = redactSummary(applyEventTo(summary, event), redact);
+        if (isTerminalStatus(summary.status)) return cursor();
+        if (summary.status === 'awaiting_human' && input.returnOnAwaitingHuman) return cursor();
+      }
       pending ??= setTimeout(heartbeat, HEARTBEAT_COALESCE_MS);
     }
     // The stream ended (204) before we saw the end: an earlier attempt handled it but its heartbeat was lost.

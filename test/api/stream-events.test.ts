@@ -351,5 +351,32 @@ describe('streamEvents', () => {
     const stream = client.streamEvents('run_1');
     await collect(stream);
     assert.throws(() => stream[Symbol.asyncIterator](), /only once/);
+    assert.throws(() => stream.batches(), /only once/);
+  });
+
+  test('batches hand out the events of one write together, across a drop, with the cursor after each batch', async () => {
+    const { client, server } = await serve((_req, res, index) => {
+      openEventStream(res);
+      if (index === 0)
+        return writeAndDrop(res, `retry: 5\n\n${sseEvent('1', 'running')}${sseEvent('2', 'step')}`);
+      res.write(sseEvent('2', 'step') + sseEvent('3', 'step') + sseEvent('4', 'succeeded'));
+    });
+    const stream = client.streamEvents('run_1');
+    const batches: string[][] = [];
+    for await (const batch of stream.batches()) {
+      batches.push(ids([...batch]));
+      assert.equal(stream.lastEventId, batch.at(-1)?.id);
+    }
+    // The resend of event 2 is handed out again: deduplicating is the consumer's job, as with events.
+    assert.deepEqual(batches, [
+      ['1', '2'],
+      ['2', '3', '4'],
+    ]);
+    assert.equal(server.requests[1]?.headers['last-event-id'], '2');
+    assert.deepEqual(
+      { events: stream.stats.events, reconnects: stream.stats.reconnects },
+      { events: 5, reconnects: 1 },
+    );
+    assert.throws(() => stream[Symbol.asyncIterator](), /only once/);
   });
 });
