@@ -34,7 +34,7 @@ export interface StreamStats {
   reconnects: number;
   /** Body bytes received. */
   bytes: number;
-  /** Events yielded. */
+  /** Events handed out (a whole batch counts, even if its consumer stops inside it). */
   events: number;
 }
 
