@@ -29,10 +29,10 @@ export async function followRun(
 ): Promise<StreamCursor> {
   const ctx = Context.current();
   const saved = ctx.info.heartbeatDetails as StreamCursor | undefined;
-  const start: StreamCursor = saved
-    ? { ...saved, retries: saved.retries + 1 }
-    : (input.from ?? { summary: emptySummary(input.runId), recentIds: [], reconnects: 0, retries: 0 });
-  const retries = start.retries;
+  const start: StreamCursor = saved ??
+    input.from ?? { summary: emptySummary(input.runId), recentIds: [], reconnects: 0, retries: 0 };
+  // Counted from the attempt, not the heartbeats: an attempt killed before its first heartbeat counts too.
+  const retries = (input.from?.retries ?? 0) + ctx.info.attempt - 1;
   // Ours alone, changed in place per event; heartbeats and the result get copies.
   let summary: RunSummary = { ...start.summary };
   let reconnects = start.reconnects;
@@ -51,7 +51,7 @@ export async function followRun(
     pending = undefined;
     ctx.heartbeat(cursor());
   };
-  // A retry records its attempt at once (the cursor counts them); a first attempt has nothing to save yet.
+  // A retry shows its attempt at once to whoever reads the heartbeat; a first attempt has nothing to save yet.
   if (saved) heartbeat();
   // Quiet streams heartbeat on a timer too, or they time out and never hear a cancellation.
   const intervalMs = Math.max(1000, Math.min(5000, (ctx.info.heartbeatTimeoutMs ?? 30_000) / 3));

@@ -29,8 +29,8 @@ async function createRun(task: string): Promise<string> {
   return run.id;
 }
 
-function follow(runId: string, saved?: StreamCursor) {
-  const env = new MockActivityEnvironment(saved ? { heartbeatDetails: saved } : {});
+function follow(runId: string, saved?: StreamCursor, attempt = saved ? 2 : 1) {
+  const env = new MockActivityEnvironment({ attempt, ...(saved ? { heartbeatDetails: saved } : {}) });
   const heartbeats: StreamCursor[] = [];
   env.on('heartbeat', (details: StreamCursor) => heartbeats.push(details));
   const result: Promise<StreamCursor> = env.run(() =>
@@ -79,4 +79,14 @@ test('a retry heartbeats at once, counting its attempt, and resumes after the sa
   const cursor = await retry.result;
   assert.equal(cursor.retries, saved.retries + 1);
   assert.equal(cursor.summary.eventsHandled, finished.summary.eventsHandled, 'no event handled twice');
+});
+
+test('a retry whose first attempt died before any heartbeat still counts, and handles every event once', async () => {
+  const runId = await createRun('Killed early [steps=3]');
+  await waitUntil('the run to succeed', async () => (await client.getRun(runId)).status === 'succeeded');
+  const retry = follow(runId, undefined, 2);
+  const cursor = await retry.result;
+  assert.equal(cursor.retries, 1);
+  assert.equal(cursor.summary.steps, 3);
+  assert.deepEqual(retry.heartbeats, []);
 });

@@ -10,6 +10,7 @@ import { startScenarioStack, suiteTag, type ChaosContext, type ScenarioStack } f
 import { settleAll, startRuns, type Outcome, type StartedRun } from '../chaos/lib/runs';
 import { emptyRow } from '../chaos/lib/types';
 import { listAllRuns, scanForLeaks } from '../chaos/lib/verify';
+import { serverCursor } from '../helpers/agent-run';
 import { testServerAddress } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
 
@@ -75,6 +76,16 @@ before(async () => {
   await waitUntil(
     'streams to open',
     async () => (await stack.emulator.admin.counters()).open_streams >= 10,
+    60_000,
+    50,
+  );
+  // Heartbeats are coalesced: kill once some are on the server, so the timeouts carry them into history.
+  await waitUntil(
+    'heartbeated cursors on the server',
+    async () => {
+      const cursors = await Promise.all(runs.map((run) => serverCursor(run.handle).catch(() => undefined)));
+      return cursors.filter((cursor) => (cursor?.summary.steps ?? 0) > 0).length >= 6;
+    },
     60_000,
     50,
   );
