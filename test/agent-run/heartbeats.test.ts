@@ -1,6 +1,6 @@
-// When the stream activity heartbeats: each heartbeat of a first attempt is a write on the server,
-// so a run that is over before the coalescing window costs none; a slow run is heartbeated as it
-// goes, and a retry records its attempt at once.
+// When the stream activity heartbeats: an attempt's first heartbeat is sent to the server at once (a
+// write there), so a run that is over before the coalescing window costs none; a slow run is
+// heartbeated as it goes, and a retry records its attempt at once.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -29,6 +29,13 @@ async function createRun(task: string): Promise<string> {
   return run.id;
 }
 
+/** A run that has already succeeded: its whole stream is there to be read at once. */
+async function succeededRun(task: string): Promise<string> {
+  const runId = await createRun(task);
+  await waitUntil('the run to succeed', async () => (await client.getRun(runId)).status === 'succeeded');
+  return runId;
+}
+
 function follow(runId: string, saved?: StreamCursor, attempt = saved ? 2 : 1) {
   const env = new MockActivityEnvironment({ attempt, ...(saved ? { heartbeatDetails: saved } : {}) });
   const heartbeats: StreamCursor[] = [];
@@ -40,8 +47,7 @@ function follow(runId: string, saved?: StreamCursor, attempt = saved ? 2 : 1) {
 }
 
 test('a run already over when it is followed costs no heartbeat', async () => {
-  const runId = await createRun('Quick [steps=2]');
-  await waitUntil('the run to succeed', async () => (await client.getRun(runId)).status === 'succeeded');
+  const runId = await succeededRun('Quick [steps=2]');
   const { result, heartbeats } = follow(runId);
   const cursor = await result;
   assert.equal(cursor.summary.status, 'succeeded');
@@ -68,8 +74,7 @@ test('a slow run is heartbeated as it goes, never with an empty cursor, its prog
 });
 
 test('a retry heartbeats at once, counting its attempt, and resumes after the saved cursor', async () => {
-  const runId = await createRun('Resumed [steps=3]');
-  await waitUntil('the run to succeed', async () => (await client.getRun(runId)).status === 'succeeded');
+  const runId = await succeededRun('Resumed [steps=3]');
   const first = follow(runId);
   const finished = await first.result;
   const saved: StreamCursor = { ...finished, summary: { ...finished.summary, status: 'running' } };
@@ -82,8 +87,7 @@ test('a retry heartbeats at once, counting its attempt, and resumes after the sa
 });
 
 test('a retry whose first attempt died before any heartbeat still counts, and handles every event once', async () => {
-  const runId = await createRun('Killed early [steps=3]');
-  await waitUntil('the run to succeed', async () => (await client.getRun(runId)).status === 'succeeded');
+  const runId = await succeededRun('Killed early [steps=3]');
   const retry = follow(runId, undefined, 2);
   const cursor = await retry.result;
   assert.equal(cursor.retries, 1);
