@@ -2,8 +2,11 @@ import {
   ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   condition,
   isCancellation,
+  log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -11,15 +14,18 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { RunSummary, StreamCursor } from '../activities/types';
+import type { CreatedRun, CreateRunInput, RunSummary, StreamCursor } from '../activities/types';
 import type { Duration } from '@temporalio/common';
-import type { CreateRunRequest, RunError, RunStatus } from '../api/types';
+import { isTerminalStatus, type CreateRunRequest, type RunError, type RunStatus } from '../api/types';
 import { executionTag } from './agent-input';
 import { ApprovalInbox } from './approvals';
+import { isValidDecision, validateDecision } from './decision-rules';
+import { offerDecision, PATCHES } from './patches';
 import {
   coastyStatusKey,
   decideUpdate,
   humanInputSignal,
+  leftoverProbeSignal,
   progressQuery,
   type AgentRunProgress,
   type ApprovalRecord,
@@ -55,18 +61,39 @@ export interface AgentRunResult {
 // Activities mark 4xx failures non-retryable themselves and carry Retry-After as nextRetryDelay.
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' };
 
-const { resumeRun, cancelRun, getRunSummary } = proxyActivities<Activities>({
+const {
+  resumeRun,
+  cancelRun,
+  getRunSummary,
+  createRun: createRunActivity,
+} = proxyActivities<Activities>({
   startToCloseTimeout: '60s',
   retry,
 });
 
 // A local activity: the POST goes out while the first workflow task runs, with no activity task for
 // the server to schedule, dispatch and record; the run id lands in history as a marker. A retry after
-// a crash re-sends the same Idempotency-Key, so it still creates (and bills) one run.
-const { createRun } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '60s',
+// a crash re-sends the same Idempotency-Key, so it still creates (and bills) one run. Bounded below
+// the workflow task timeout: a local activity retrying longer makes the SDK complete a workflow task
+// every 8 s as a heartbeat (3 history events each), for as long as the API is down.
+const { createRun: createRunLocally } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '5s',
+  scheduleToCloseTimeout: '5s',
   retry,
 });
+
+/** Creates the run exactly once: locally first, then as a normal activity (whose retries add no history), same key. */
+async function createRunOnce(input: CreateRunInput): Promise<CreatedRun> {
+  try {
+    return await createRunLocally(input);
+  } catch (error) {
+    if (error instanceof ApplicationFailure && error.nonRetryable) throw error;
+    log.warn(
+      `createRun did not succeed locally within 5 s, retrying as an activity: ${(error as Error).message}`,
+    );
+    return createRunActivity(input);
+  }
+}
 
 function streamActivity(heartbeatTimeout: Duration) {
   return proxyActivities<Activities>({
@@ -91,13 +118,13 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
   };
 
   setHandler(humanInputSignal, (decision: HumanDecision) => {
-    if (isValidDecision(decision)) inbox.offer(decision);
+    if (isValidDecision(decision)) offerDecision(inbox, decision);
   });
   setHandler(
     decideUpdate,
     (decision: HumanDecision) => {
       const requestId = decision.requestId ?? inbox.openRequestId!;
-      return { requestId, accepted: inbox.offer({ ...decision, requestId }) };
+      return { requestId, accepted: offerDecision(inbox, { ...decision, requestId }) };
     },
     {
       validator: (decision: HumanDecision) => {
@@ -112,6 +139,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
       },
     },
   );
+  setHandler(leftoverProbeSignal, () => undefined);
   setHandler(progressQuery, (): AgentRunProgress => ({
     kind: 'agentRun',
     status,
@@ -136,7 +164,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
 
   // Creating is never interrupted: once the POST may have happened we must know the run id to cancel it.
   const created = await CancellationScope.nonCancellable(() =>
-    createRun({ idempotencyKey, request: input.request }),
+    createRunOnce({ idempotencyKey, request: input.request }),
   );
   summary = { runId: created.runId, status: created.status, steps: 0, costCents: 0, eventsHandled: 0 };
   setStatus(created.status);
@@ -204,16 +232,33 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
       setStatus('running');
     }
   } catch (error) {
-    if (!isCancellation(error)) throw error;
-    await CancellationScope.nonCancellable(async () => {
-      await cancelRun({ runId: summary!.runId });
-      const final = await getRunSummary({ runId: summary!.runId });
-      summary = { ...summary!, status: final.status, steps: final.steps, costCents: final.costCents };
-      setStatus(summary.status);
-    });
-    throw error;
+    if (!patched(PATCHES.cleanupOnEveryExit)) {
+      if (!isCancellation(error)) throw error;
+      await CancellationScope.nonCancellable(async () => {
+        await cancelRun({ runId: summary!.runId });
+        const final = await getRunSummary({ runId: summary!.runId });
+        summary = { ...summary!, status: final.status, steps: final.steps, costCents: final.costCents };
+        setStatus(summary.status);
+      });
+      throw error;
+    }
+    // Decided from the workflow's own state: with a dead stream worker a cancel reaches us as an
+    // activity timeout or failure, not as a CancelledFailure.
+    const cancelled = CancellationScope.current().consideredCancelled;
+    summary = await stopRemoteRun(summary, error);
+    setStatus(cancelled ? 'cancelled' : 'failed');
+    if (cancelled) throw isCancellation(error) ? error : new CancelledFailure('agentRun was cancelled');
+    throw failureWithCost(error, result(summary, approvals, cursor));
   }
 
+  return result(summary, approvals, cursor);
+}
+
+function result(
+  summary: RunSummary,
+  approvals: ApprovalRecord[],
+  cursor: StreamCursor | undefined,
+): AgentRunResult {
   return {
     runId: summary.runId,
     status: summary.status,
@@ -230,12 +275,45 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
   };
 }
 
-function isValidDecision(decision: HumanDecision | undefined): boolean {
-  return decision?.action === 'approve' || decision?.action === 'reject';
+/**
+ * The run goes on billing unless it is stopped: cancel it (unless it ended) and read what it cost.
+ * Never interrupted. A cleanup that cannot finish (the API refuses the key) is logged, and the
+ * workflow still fails with its first error.
+ */
+async function stopRemoteRun(summary: RunSummary, cause: unknown): Promise<RunSummary> {
+  return CancellationScope.nonCancellable(async () => {
+    try {
+      if (!isTerminalStatus(summary.status)) await cancelRun({ runId: summary.runId });
+      const final = await getRunSummary({ runId: summary.runId });
+      return { ...summary, status: final.status, steps: final.steps, costCents: final.costCents };
+    } catch (error) {
+      log.error(
+        `run ${summary.runId} could not be cancelled after "${(cause as Error)?.message}": ${(error as Error).message}`,
+      );
+      return summary;
+    }
+  });
 }
 
-function validateDecision(decision: HumanDecision): void {
-  if (!isValidDecision(decision)) {
-    throw new Error(`action must be "approve" or "reject", got ${JSON.stringify(decision?.action)}`);
+/** The failure as the workflow's own, non-retryable, with the run's result (steps, cost) for parents to count. */
+function failureWithCost(error: unknown, partial: AgentRunResult): ApplicationFailure {
+  const root = rootApplicationFailure(error);
+  const type = root?.type ?? (error as Error)?.name ?? 'Error';
+  const message = root?.message ?? (error as Error)?.message ?? String(error);
+  return ApplicationFailure.create({
+    type,
+    message: `${message} (run ${partial.runId} ended ${partial.status} after ${partial.steps} steps, USD ${partial.costUsd.toFixed(2)})`,
+    nonRetryable: true,
+    details: [{ ...partial, error: partial.error ?? { type, message } }],
+    cause: error instanceof Error ? error : undefined,
+  });
+}
+
+function rootApplicationFailure(error: unknown): ApplicationFailure | undefined {
+  let found: ApplicationFailure | undefined;
+  for (let cause = error, depth = 0; cause && depth < 10; depth++) {
+    if (cause instanceof ApplicationFailure) found = cause;
+    cause = (cause as Error).cause;
   }
+  return found;
 }

@@ -8,7 +8,10 @@ export interface HumanDecision {
   action: 'approve' | 'reject';
   message?: string;
   by?: string;
-  /** The pause this answers (`awaiting.requestId` from `progress`); omitted: the current or next pause. */
+  /**
+   * The pause this answers (`awaiting.requestId` from `progress`); omitted: the pause open when it
+   * arrives. A decision for a pause not open (over, or not reached yet) is ignored.
+   */
   requestId?: string;
 }
 
@@ -42,7 +45,7 @@ export interface DecisionAck {
   accepted: boolean;
   /**
    * runChain only: the decision was forwarded to the child agent run of the current step (this
-   * workflow id), which matches it to its pause; `requestId` is then the one given, or ''.
+   * workflow id), which applies it only if the pause it names (`requestId`, required) is open.
    */
   forwardedTo?: string;
 }
@@ -50,6 +53,8 @@ export interface DecisionAck {
 export const humanInputSignal = defineSignal<[HumanDecision]>('humanInput');
 export const decideUpdate = defineUpdate<DecisionAck, [HumanDecision]>('decide');
 export const progressQuery = defineQuery<unknown>('progress');
+/** Sent by runBatch to an item's leftover child only to learn whether it still runs; it does nothing. */
+export const leftoverProbeSignal = defineSignal('coastyLeftoverProbe');
 
 export const coastyStatusKey = defineSearchAttributeKey('CoastyStatus', SearchAttributeType.KEYWORD);
 

@@ -2,8 +2,8 @@
 // emulator and a worker of the code as it is now. Run it only at a commit whose workflows you want to
 // keep replaying (`node --import tsx test/replay/record.ts`); test/replay/replay.test.ts replays every
 // fixture with the current workflow code, so a command-changing edit without `patched` fails CI.
-import { writeFileSync, mkdirSync } from 'node:fs';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { RunsClient } from '../../api/runs-client';
@@ -31,11 +31,31 @@ const running = worker.run();
 const connection = await Connection.connect({ address: server.address });
 const client = new Client({ connection });
 
+const manifestUrl = new URL('workflow-ids.json', OUT);
+const manifest: Record<string, string> = existsSync(manifestUrl)
+  ? JSON.parse(readFileSync(manifestUrl, 'utf8'))
+  : {};
+
 async function save(name: string, handle: WorkflowHandle): Promise<void> {
-  const history = await handle.fetchHistory();
+  // The CLI writes the JSON every Temporal tool reads (the SDK's historyToJSON trips on two protobufjs copies under tsx).
+  const { runId } = await handle.describe();
+  const json = execFileSync(server.cli.path, [
+    'workflow',
+    'show',
+    '--address',
+    server.address,
+    '--workflow-id',
+    handle.workflowId,
+    '--run-id',
+    runId,
+    '--output',
+    'json',
+  ]);
   mkdirSync(OUT, { recursive: true });
-  writeFileSync(new URL(`${label}-${name}.json`, OUT), historyToJSON(history));
-  console.log(`${label}-${name}.json: ${history.events?.length} events`);
+  writeFileSync(new URL(`${label}-${name}.json`, OUT), json);
+  manifest[`${label}-${name}.json`] = handle.workflowId;
+  writeFileSync(new URL('workflow-ids.json', OUT), `${JSON.stringify(manifest, null, 2)}\n`);
+  console.log(`${label}-${name}.json: ${JSON.parse(json.toString()).events.length} events`);
 }
 
 async function approveWhenPaused(handle: WorkflowHandle, by: string): Promise<void> {
@@ -83,12 +103,32 @@ try {
   const batched = await client.workflow.start(runBatch, {
     taskQueue,
     workflowId: 'fixture-batch-can',
-    args: [batch(24, { concurrency: 4 })],
+    args: [batch(60, { concurrency: 4 })],
   });
   await batched.result();
   const first = client.workflow.getHandle('fixture-batch-can', batched.firstExecutionRunId);
   await save('batch-can-first', first);
   await save('batch-can-last', client.workflow.getHandle('fixture-batch-can'));
+  await save('batch-item', client.workflow.getHandle('fixture-batch-can/inv-001'));
+  // The same batch id again: every item succeeded before and is skipped.
+  const rerun = await client.workflow.start(runBatch, {
+    taskQueue,
+    workflowId: 'fixture-batch-can',
+    args: [batch(3, { concurrency: 2 })],
+  });
+  await rerun.result();
+  await save('batch-rerun-skipped', rerun);
+
+  // agentRun failing after its run was created: a malformed stream (non-retryable protocol error).
+  await emulator.admin.setFaults({ stream: { malformed: 'non_json_data' } });
+  const broken = await client.workflow.start(agentRun, {
+    taskQueue,
+    workflowId: 'fixture-agent-run-protocol-error',
+    args: [{ request: { machine_id: 'm-2', task: 'Read it [steps=400] [pace=20]', max_steps: 500 } }],
+  });
+  await broken.result().catch(() => undefined);
+  await emulator.admin.clearFaults();
+  await save('agent-run-protocol-error', broken);
 
   // A chain cancelled while its step waits for a person.
   const cancelled = await client.workflow.start(runChain, {
