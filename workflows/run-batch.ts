@@ -25,7 +25,6 @@ import {
   sleep,
   startChild,
   type ChildWorkflowHandle,
-  type WithWorkflowArgs,
   upsertSearchAttributes,
   WorkflowIdReusePolicy,
   workflowInfo,
