@@ -78,8 +78,9 @@ const {
 // every 8 s as a heartbeat (3 history events each), for as long as the API is down.
 const { createRun: createRunLocally } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '5s',
+  // Core does not end a retrying local activity at its scheduleToCloseTimeout: the attempts bound it.
   scheduleToCloseTimeout: '5s',
-  retry,
+  retry: { ...retry, maximumAttempts: 3 },
 });
 
 /** Creates the run exactly once: locally first, then as a normal activity (whose retries add no history), same key. */
@@ -89,7 +90,7 @@ async function createRunOnce(input: CreateRunInput): Promise<CreatedRun> {
   } catch (error) {
     if (error instanceof ApplicationFailure && error.nonRetryable) throw error;
     log.warn(
-      `createRun did not succeed locally within 5 s, retrying as an activity: ${(error as Error).message}`,
+      `createRun did not succeed locally in 3 attempts, retrying as an activity: ${(error as Error).message}`,
     );
     return createRunActivity(input);
   }
