@@ -160,7 +160,6 @@ test(
     const id = uniqueId('hostile-tty');
     const term = inTerminal(['run', join(dir, 'hostile-pay.yaml'), '--id', id]);
     await term.waitFor(/Approve\? \[a\]pprove/);
-    assert.deepEqual(rawIn(term.bytes()), [], 'agent text reached the terminal raw');
     const screen = await rendered(term.bytes(), 120, 40);
     const question = screen.findIndex((row) => row.includes(QUESTION_SHOWN));
     const prompt = screen.findIndex((row) => row.startsWith('Approve? [a]pprove'));
@@ -172,6 +171,7 @@ test(
       screen.some((row) => row.includes('? hostile-pay: approval gate pay waits for a person:')),
       screen.join('\n'),
     );
+    assert.deepEqual(rawIn(term.bytes()), [], 'agent text reached the terminal raw');
     term.type('r not paying\r');
     assert.equal(await term.exited, 1, term.bytes());
     assert.deepEqual(rawIn(term.bytes()), []);
