@@ -18,8 +18,23 @@ const UNSAFE =
 /** Zero-width joiners that scripts (Persian, Indic) and emoji sequences need: they hide nothing. */
 const KEPT = new Set(['\u200c', '\u200d']);
 
-/** `\x1b[2J` shows as `␛[2J`, `\u202e` as `<U+202E>`, a newline as `⏎` (or a line break, multiline). */
+// Scripts stack at most a few combining marks on a letter; dozens ("Zalgo" text) draw over the lines
+// above and below, where the question is.
+const MAX_MARKS = 4;
+const MARK_RUN = new RegExp(`(\\p{M}{${MAX_MARKS}})(\\p{M}+)`, 'gu');
+
+/**
+ * `\x1b[2J` shows as `␛[2J`, `\u202e` as `<U+202E>`, a newline as `⏎` (or a line break, multiline),
+ * and a letter keeps at most 4 combining marks (`<+N marks>` says how many more there were).
+ */
 export function safeText(text: string, options: SafeTextOptions = {}): string {
+  return visibleControls(text, options).replace(
+    MARK_RUN,
+    (_run, kept: string, more: string) => `${kept}<+${[...more].length} marks>`,
+  );
+}
+
+function visibleControls(text: string, options: SafeTextOptions): string {
   return text.replace(UNSAFE, (char) => {
     if (char === '\n' || char === '\r\n') return options.multiline ? '\n' : '⏎';
     if (char === '\t') return ' ';

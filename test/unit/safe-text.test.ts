@@ -69,6 +69,12 @@ test('invisible characters that hide text are escaped: zero-width, soft hyphen, 
   assert.equal(safeText('lone \ud800 half'), 'lone <U+D800> half');
 });
 
+test('a letter keeps at most 4 combining marks: stacked ones cannot draw over the question', () => {
+  assert.equal(safeText('Tiếng Việt, שָׁלוֹם, नमस्ते'), 'Tiếng Việt, שָׁלוֹם, नमस्ते', 'real scripts keep theirs');
+  const zalgo = `P${'\u0336\u0489\u035c'.repeat(10)}ay`;
+  assert.equal(safeText(zalgo), `P\u0336\u0489\u035c\u0336<+26 marks>ay`);
+});
+
 test('safeValue makes every string of a nested value safe, keeps numbers and shape, leaves the input alone', () => {
   const snapshot = {
     name: 'n\x1b[2J',
