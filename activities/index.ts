@@ -3,7 +3,7 @@ import { ConflictError } from '../api/errors';
 import { RunsClient } from '../api/runs-client';
 import { substituteSecrets } from '../workflows/templates';
 import { toActivityFailure } from './failures';
-import { redactSummary, SECRET_PREFIX, secretRedactor } from './secrets';
+import { redactSummary, SECRET_PREFIX, secretRedactor, workerSecrets } from './secrets';
 import { followRun } from './stream-run';
 import { emptySummary, summaryFromRun } from './summary';
 import type {
@@ -21,9 +21,14 @@ export interface ActivityDependencies {
   env?: NodeJS.ProcessEnv;
 }
 
-export function createActivities({ client, env = process.env }: ActivityDependencies) {
+export function createActivities({ client: plainClient, env = process.env }: ActivityDependencies) {
   const secretValue = (name: string) => env[`${SECRET_PREFIX}${name}`];
-  const redact = secretRedactor(env);
+  /** For summaries: what the agent reports, with the worker's secrets masked. */
+  const redactText = secretRedactor(env);
+  // Tasks carry the secrets to the API, and a server may echo them in an error: its messages are
+  // redacted on the raw text, before they are cut (api/redact.ts).
+  const client = plainClient.withSecrets(workerSecrets(env));
+  const redact = (text: string) => client.redact(text);
 
   return {
     /** Creates the run exactly once: the idempotency key is the same on every retry and replay. */
@@ -48,7 +53,7 @@ export function createActivities({ client, env = process.env }: ActivityDependen
     },
 
     streamRun(input: StreamRunInput): Promise<StreamCursor> {
-      return followRun(client, input, redact);
+      return followRun(client, input, redactText);
     },
 
     /** Idempotent: a retry after a lost answer finds the run already resumed and succeeds. */
@@ -75,7 +80,7 @@ export function createActivities({ client, env = process.env }: ActivityDependen
 
     async getRunSummary({ runId }: { runId: string }): Promise<RunSummary> {
       try {
-        return redactSummary(summaryFromRun(await client.getRun(runId), emptySummary(runId)), redact);
+        return redactSummary(summaryFromRun(await client.getRun(runId), emptySummary(runId)), redactText);
       } catch (error) {
         throw toActivityFailure(error, redact);
       }
