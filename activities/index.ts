@@ -48,6 +48,7 @@ export function createActivities({ client: plainClient, env = process.env }: Act
         // Never return the run object: its `task` holds the secrets' values.
         return { runId: run.id, status: run.status };
       } catch (error) {
+        if (error instanceof ConflictError) throw createConflict(error, request.machine_id, redact);
         throw toActivityFailure(error, redact);
       }
     },
@@ -89,3 +90,19 @@ export function createActivities({ client: plainClient, env = process.env }: Act
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/**
+ * The key is this execution's own, so a 409 on create means an earlier attempt sent it with another
+ * body (a secret that changed between attempts): that attempt's run exists, and nobody follows it.
+ */
+function createConflict(error: ConflictError, machineId: string, redact: (text: string) => string) {
+  return ApplicationFailure.create({
+    type: error.errorType,
+    nonRetryable: true,
+    message: redact(
+      `${error.message} An earlier attempt of this workflow sent the same Idempotency-Key with another body ` +
+        `(did a COASTY_SECRET_ value change between attempts?), so a run it created may still be going: ` +
+        `find it with GET /v1/runs?machine_id=${machineId} and cancel it.`,
+    ),
+  });
+}
