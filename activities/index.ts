@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ConflictError } from '../api/errors';
 import { RunsClient } from '../api/runs-client';
+import type { Run } from '../api/types';
 import { substituteSecrets } from '../workflows/templates';
 import { toActivityFailure } from './failures';
 import { redactSummary, SECRET_PREFIX, secretRedactor, workerSecrets } from './secrets';
@@ -57,14 +58,19 @@ export function createActivities({ client: plainClient, env = process.env }: Act
       return followRun(client, input, redactText);
     },
 
-    /** Idempotent: a retry after a lost answer finds the run already resumed and succeeds. */
-    async resumeRun({ runId, action, message, idempotencyKey }: ResumeRunInput): Promise<void> {
+    /**
+     * Idempotent: a retry after a lost answer finds the run already resumed and succeeds. Given the
+     * pause's `since`, a retry never answers a later pause (without relying on Idempotency-Key).
+     */
+    async resumeRun({ runId, action, message, idempotencyKey, pauseSince }: ResumeRunInput): Promise<void> {
+      const pauseIsOver = async () => !isAtPause(await client.getRun(runId), pauseSince);
       try {
+        if (Context.current().info.attempt > 1 && pauseSince !== undefined && (await pauseIsOver())) return;
         await client.resumeRun(runId, { action, message }, { idempotencyKey });
       } catch (error) {
         if (error instanceof ConflictError) {
-          const run = await client.getRun(runId).catch(() => undefined);
-          if (run && run.status !== 'awaiting_human') return;
+          const over = await pauseIsOver().catch(() => false);
+          if (over) return;
         }
         throw toActivityFailure(error, redact);
       }
@@ -87,6 +93,18 @@ export function createActivities({ client: plainClient, env = process.env }: Act
       }
     },
   };
+}
+
+/**
+ * Is the run waiting at the pause that began at `since` (any pause, when unknown)? Times are
+ * compared as instants, so the event's `requested_at` and the run's `since` may differ in format.
+ */
+export function isAtPause(run: Run, since: string | undefined): boolean {
+  if (run.status !== 'awaiting_human') return false;
+  const current = run.awaiting_human?.since;
+  if (since === undefined || current === undefined) return true;
+  const [a, b] = [Date.parse(since), Date.parse(current)];
+  return Number.isNaN(a) || Number.isNaN(b) ? since === current : a === b;
 }
 
 export type Activities = ReturnType<typeof createActivities>;
