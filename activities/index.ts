@@ -3,7 +3,7 @@ import { ConflictError } from '../api/errors';
 import { RunsClient } from '../api/runs-client';
 import { substituteSecrets } from '../workflows/templates';
 import { toActivityFailure } from './failures';
-import { redactSummary, SECRET_PREFIX, secretRedactor } from './secrets';
+import { redactSummary, SECRET_PREFIX, secretRedactor, sourceSecrets, type SecretSource } from './secrets';
 import { followRun } from './stream-run';
 import { emptySummary, summaryFromRun } from './summary';
 import type {
@@ -19,11 +19,14 @@ export interface ActivityDependencies {
   client: RunsClient;
   /** Where `{{secret.NAME}}` values come from: `COASTY_SECRET_NAME` (default: process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Instead of `env`: a function from NAME to the value. */
+  secrets?: SecretSource;
 }
 
-export function createActivities({ client, env = process.env }: ActivityDependencies) {
-  const secretValue = (name: string) => env[`${SECRET_PREFIX}${name}`];
-  const redact = secretRedactor(env);
+export function createActivities({ client, env = process.env, secrets }: ActivityDependencies) {
+  const fromSource = secrets && sourceSecrets(secrets);
+  const secretValue = fromSource?.value ?? ((name: string) => env[`${SECRET_PREFIX}${name}`]);
+  const redact = fromSource?.redact ?? secretRedactor(env);
 
   return {
     /** Creates the run exactly once: the idempotency key is the same on every retry and replay. */

@@ -25,6 +25,31 @@ export function secretRedactor(env: NodeJS.ProcessEnv): Redact {
   };
 }
 
+/** Where `{{secret.NAME}}` values come from when not from `COASTY_SECRET_NAME` variables. */
+export type SecretSource = (name: string) => string | undefined;
+
+/**
+ * For a SecretSource: values cannot be listed up front, so each one is masked as `[secret NAME]`
+ * once this worker process has handed it out (a run created by another process is masked after this
+ * one resolves the same secret).
+ */
+export function sourceSecrets(source: SecretSource): { value: SecretSource; redact: Redact } {
+  const seen = new Map<string, string>();
+  return {
+    value(name) {
+      const value = source(name);
+      if (value) seen.set(value, `[secret ${name}]`);
+      return value;
+    },
+    redact(text) {
+      let out = text;
+      const longestFirst = [...seen].sort((a, b) => b[0].length - a[0].length);
+      for (const [value, label] of longestFirst) if (out.includes(value)) out = out.split(value).join(label);
+      return out;
+    },
+  };
+}
+
 /** The summary with every free text passed through `redact`. */
 export function redactSummary(summary: RunSummary, redact: Redact): RunSummary {
   if (redact === noSecrets) return summary;

@@ -1,19 +1,15 @@
 import {
-  ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
   condition,
   isCancellation,
-  proxyActivities,
-  proxyLocalActivities,
   setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
 import type { RunSummary, StreamCursor } from '../activities/types';
 import type { Duration } from '@temporalio/common';
 import type { CreateRunRequest, RunError, RunStatus } from '../api/types';
+import { agentActivities } from './agent-activities';
 import { executionTag } from './agent-input';
 import { ApprovalInbox } from './approvals';
 import {
@@ -26,6 +22,7 @@ import {
   type CoastyStatus,
   type HumanDecision,
 } from './messages';
+import { upsertSearchAttributes } from './search-attributes';
 
 export type ApprovalTimeoutPolicy = 'reject' | 'cancel' | 'fail';
 
@@ -38,6 +35,8 @@ export interface AgentRunInput {
   approvalTimeoutPolicy?: ApprovalTimeoutPolicy;
   /** Heartbeat timeout of the stream activity (default 30 s); a dead worker is noticed after it. */
   streamHeartbeatTimeout?: Duration;
+  /** Task queue of the stream activity (a dedicated pool of stream workers); default: this workflow's. */
+  streamTaskQueue?: string;
 }
 
 export interface AgentRunResult {
@@ -50,31 +49,6 @@ export interface AgentRunResult {
   approvals: ApprovalRecord[];
   /** How the events arrived: each handled once; drops cost reconnects, crashes cost stream retries. */
   delivery: { eventsHandled: number; reconnects: number; streamRetries: number };
-}
-
-// Activities mark 4xx failures non-retryable themselves and carry Retry-After as nextRetryDelay.
-const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' };
-
-const { resumeRun, cancelRun, getRunSummary } = proxyActivities<Activities>({
-  startToCloseTimeout: '60s',
-  retry,
-});
-
-// A local activity: the POST goes out while the first workflow task runs, with no activity task for
-// the server to schedule, dispatch and record; the run id lands in history as a marker. A retry after
-// a crash re-sends the same Idempotency-Key, so it still creates (and bills) one run.
-const { createRun } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '60s',
-  retry,
-});
-
-function streamActivity(heartbeatTimeout: Duration) {
-  return proxyActivities<Activities>({
-    startToCloseTimeout: '48h',
-    heartbeatTimeout,
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry,
-  }).streamRun;
 }
 
 export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
@@ -128,7 +102,10 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
   if (workflowInfo().typedSearchAttributes.get(coastyStatusKey) !== status) {
     upsertSearchAttributes([{ key: coastyStatusKey, value: status }]);
   }
-  const streamRun = streamActivity(input.streamHeartbeatTimeout ?? '30s');
+  const { createRun, streamRun, resumeRun, cancelRun, getRunSummary } = agentActivities({
+    streamHeartbeatTimeout: input.streamHeartbeatTimeout ?? '30s',
+    streamTaskQueue: input.streamTaskQueue,
+  });
   const timeoutPolicy = input.approvalTimeoutPolicy ?? 'reject';
   // Same on every retry and replay of this execution; different when the workflow id is started again.
   const { workflowId, firstExecutionRunId } = workflowInfo();

@@ -3,6 +3,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { AwaitingHumanInfo } from '../activities/types';
 import type { RunStatus, StepAction } from '../api/types';
+import { searchAttributesEnabled } from './search-attributes';
 
 export interface HumanDecision {
   action: 'approve' | 'reject';
@@ -49,12 +50,22 @@ export interface DecisionAck {
 
 export const humanInputSignal = defineSignal<[HumanDecision]>('humanInput');
 export const decideUpdate = defineUpdate<DecisionAck, [HumanDecision]>('decide');
-export const progressQuery = defineQuery<unknown>('progress');
+/** What `progress` answers, told apart by `kind`. */
+export type ProcessProgress = AgentRunProgress | ChainProgress | BatchProgress;
+
+export const progressQuery = defineQuery<ProcessProgress>('progress');
 
 export const coastyStatusKey = defineSearchAttributeKey('CoastyStatus', SearchAttributeType.KEYWORD);
 
-/** Start options of a child agentRun: its first status is set by the start itself, not by an upsert. */
-export const startsCreating = { typedSearchAttributes: [{ key: coastyStatusKey, value: 'creating' }] };
+/**
+ * Start options of a child agentRun: its first status is set by the start itself, not by an upsert
+ * (nothing when this worker's search attributes are off: the start would be refused).
+ */
+export const startsCreating = {
+  get typedSearchAttributes() {
+    return searchAttributesEnabled() ? [{ key: coastyStatusKey, value: 'creating' }] : undefined;
+  },
+};
 
 // ---- runChain and runBatch ----
 

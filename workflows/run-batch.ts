@@ -20,13 +20,13 @@ import {
   ParentClosePolicy,
   setHandler,
   startChild,
-  upsertSearchAttributes,
   WorkflowIdReusePolicy,
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { RunError } from '../api/types';
 import type { AgentRunResult } from './agent-run';
+import { childSummary } from './agent-activities';
 import { agentRunInput, cancelledByApprovalTimeout, executionTag } from './agent-input';
 import { batchItem } from './batch-item';
 import {
@@ -52,6 +52,7 @@ import {
   type BatchProgress,
   type StepState,
 } from './messages';
+import { upsertSearchAttributes } from './search-attributes';
 import type { BatchSpec } from './process-types';
 import { renderTemplate, TemplateError } from './templates';
 
@@ -149,7 +150,7 @@ export async function runBatch(spec: BatchSpec, carried?: BatchState): Promise<B
   });
 
   const runItem = async (entry: InFlight): Promise<Outcome> => {
-    const { job, machineId, workflowId } = entry;
+    const { job, key, machineId, workflowId } = entry;
     let task: string;
     try {
       task = renderTemplate(spec.taskTemplate, { input: spec.inputs, item: spec.items[job.index]!.fields });
@@ -162,6 +163,7 @@ export async function runBatch(spec: BatchSpec, carried?: BatchState): Promise<B
       const handle = await startChild(batchItem, {
         ...startsCreating,
         workflowId,
+        staticSummary: childSummary(key, spec.taskTemplate),
         args: [input],
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
         cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
