@@ -1,6 +1,6 @@
 // Messages understood by agentRun, runChain and runBatch; the client imports these definitions.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 import type { AwaitingHumanInfo } from '../activities/types';
 import type { RunStatus, StepAction } from '../api/types';
 import { searchAttributesEnabled } from './search-attributes';
@@ -55,14 +55,20 @@ export type ProcessProgress = AgentRunProgress | ChainProgress | BatchProgress;
 
 export const progressQuery = defineQuery<ProcessProgress>('progress');
 
-export const coastyStatusKey = defineSearchAttributeKey('CoastyStatus', SearchAttributeType.KEYWORD);
+// Declared, not inferred: the inferred type names a deep path of @temporalio/common that NodeNext cannot resolve.
+type KeywordKey = ReturnType<typeof defineSearchAttributeKey<'KEYWORD'>>;
+
+export const coastyStatusKey: KeywordKey = defineSearchAttributeKey(
+  'CoastyStatus',
+  SearchAttributeType.KEYWORD,
+);
 
 /**
  * Start options of a child agentRun: its first status is set by the start itself, not by an upsert
  * (nothing when this worker's search attributes are off: the start would be refused).
  */
 export const startsCreating = {
-  get typedSearchAttributes() {
+  get typedSearchAttributes(): SearchAttributePair[] | undefined {
     return searchAttributesEnabled() ? [{ key: coastyStatusKey, value: 'creating' }] : undefined;
   },
 };
