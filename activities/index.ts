@@ -3,7 +3,14 @@ import { ConflictError } from '../api/errors';
 import { RunsClient } from '../api/runs-client';
 import { substituteSecrets } from '../workflows/templates';
 import { toActivityFailure } from './failures';
-import { redactSummary, SECRET_PREFIX, secretRedactor, sourceSecrets, type SecretSource } from './secrets';
+import {
+  redactSummary,
+  SECRET_PREFIX,
+  secretRedactor,
+  sourceSecrets,
+  workerSecrets,
+  type SecretSource,
+} from './secrets';
 import { followRun } from './stream-run';
 import { emptySummary, summaryFromRun } from './summary';
 import type {
@@ -23,10 +30,18 @@ export interface ActivityDependencies {
   secrets?: SecretSource;
 }
 
-export function createActivities({ client, env = process.env, secrets }: ActivityDependencies) {
+export function createActivities({ client: plainClient, env = process.env, secrets }: ActivityDependencies) {
   const fromSource = secrets && sourceSecrets(secrets);
   const secretValue = fromSource?.value ?? ((name: string) => env[`${SECRET_PREFIX}${name}`]);
-  const redact = fromSource?.redact ?? secretRedactor(env);
+  /** For summaries: what the agent reports, with the worker's secrets masked. */
+  const redactText = fromSource?.redact ?? secretRedactor(env);
+  // Tasks carry the secrets to the API, and a server may echo them in an error: its messages are
+  // redacted on the raw text, before they are cut (api/redact.ts). Secrets from a SecretSource are
+  // known only once handed out, so they are masked after (a cut one may show in part).
+  const client = plainClient.withSecrets(fromSource ? [] : workerSecrets(env));
+  const redact = fromSource
+    ? (text: string) => fromSource.redact(client.redact(text))
+    : (text: string) => client.redact(text);
 
   return {
     /** Creates the run exactly once: the idempotency key is the same on every retry and replay. */
@@ -51,7 +66,7 @@ export function createActivities({ client, env = process.env, secrets }: Activit
     },
 
     streamRun(input: StreamRunInput): Promise<StreamCursor> {
-      return followRun(client, input, redact);
+      return followRun(client, input, redactText);
     },
 
     /** Idempotent: a retry after a lost answer finds the run already resumed and succeeds. */
@@ -78,7 +93,7 @@ export function createActivities({ client, env = process.env, secrets }: Activit
 
     async getRunSummary({ runId }: { runId: string }): Promise<RunSummary> {
       try {
-        return redactSummary(summaryFromRun(await client.getRun(runId), emptySummary(runId)), redact);
+        return redactSummary(summaryFromRun(await client.getRun(runId), emptySummary(runId)), redactText);
       } catch (error) {
         throw toActivityFailure(error, redact);
       }

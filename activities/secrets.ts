@@ -1,28 +1,24 @@
+import { noSecrets, secretRedactor as redactorOf, type Redact, type Secret } from '../api/redact';
 import type { RunSummary } from './types';
+
+export { noSecrets, type Redact };
 
 export const SECRET_PREFIX = 'COASTY_SECRET_';
 
-export type Redact = (text: string) => string;
-
-/** The redactor of a worker without secrets: summaries pass untouched. */
-export const noSecrets: Redact = (text) => text;
+/** Every non-empty `COASTY_SECRET_*` value of the worker's environment, labelled `[secret NAME]`. */
+export function workerSecrets(env: NodeJS.ProcessEnv): Secret[] {
+  return Object.entries(env)
+    .filter((entry): entry is [string, string] => entry[0].startsWith(SECRET_PREFIX) && !!entry[1])
+    .map(([name, value]) => ({ value, label: `[secret ${name.slice(SECRET_PREFIX.length)}]` }));
+}
 
 /**
- * Replaces every `COASTY_SECRET_*` value of the worker's environment with `[secret NAME]`. The
- * agent sees the real value, and may echo it in a result, an observation or a typed action: none
- * of that may reach heartbeats or workflow history.
+ * Replaces every `COASTY_SECRET_*` value of the worker's environment (also JSON-escaped) with
+ * `[secret NAME]`. The agent sees the real value, and may echo it in a result, an observation or a
+ * typed action: none of that may reach heartbeats or workflow history.
  */
 export function secretRedactor(env: NodeJS.ProcessEnv): Redact {
-  const secrets = Object.entries(env)
-    .filter((entry): entry is [string, string] => entry[0].startsWith(SECRET_PREFIX) && !!entry[1])
-    .map(([name, value]) => ({ value, label: `[secret ${name.slice(SECRET_PREFIX.length)}]` }))
-    .sort((a, b) => b.value.length - a.value.length);
-  if (secrets.length === 0) return noSecrets;
-  return (text) => {
-    let out = text;
-    for (const { value, label } of secrets) if (out.includes(value)) out = out.split(value).join(label);
-    return out;
-  };
+  return redactorOf(workerSecrets(env));
 }
 
 /** Where `{{secret.NAME}}` values come from when not from `COASTY_SECRET_NAME` variables. */
@@ -34,19 +30,18 @@ export type SecretSource = (name: string) => string | undefined;
  * one resolves the same secret).
  */
 export function sourceSecrets(source: SecretSource): { value: SecretSource; redact: Redact } {
-  const seen = new Map<string, string>();
+  const seen = new Map<string, Secret>();
+  let redact: Redact = noSecrets;
   return {
     value(name) {
       const value = source(name);
-      if (value) seen.set(value, `[secret ${name}]`);
+      if (value && !seen.has(value)) {
+        seen.set(value, { value, label: `[secret ${name}]` });
+        redact = redactorOf([...seen.values()]);
+      }
       return value;
     },
-    redact(text) {
-      let out = text;
-      const longestFirst = [...seen].sort((a, b) => b[0].length - a[0].length);
-      for (const [value, label] of longestFirst) if (out.includes(value)) out = out.split(value).join(label);
-      return out;
-    },
+    redact: (text) => redact(text),
   };
 }
 

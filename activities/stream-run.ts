@@ -1,4 +1,5 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { StreamProtocolError } from '../api/errors';
 import type { RunsClient } from '../api/runs-client';
 import { isTerminalStatus } from '../api/types';
 import { toActivityFailure } from './failures';
@@ -6,8 +7,26 @@ import { redactSummary, type Redact } from './secrets';
 import { applyEventTo, emptySummary, summaryFromRun } from './summary';
 import type { RunSummary, StreamCursor, StreamRunInput } from './types';
 
-/** Ids kept to recognise events a server resends on resume; more than any sane resend window. */
+/**
+ * Ids heartbeated to recognise events a server resends when a later attempt resumes. Inside one
+ * attempt every id handled is kept, so a resend of any length is recognised there; across attempts
+ * a resend longer than this window is detected (overlongResend) rather than counted twice.
+ */
 const RECENT_IDS = 32;
+
+/**
+ * A server resent more than we can recognise: an id handled before this connection came after
+ * events not known to this attempt. Events come in order, so those were older events, applied twice.
+ */
+function overlongResend(runId: string, id: string, applied: number): StreamProtocolError {
+  return new StreamProtocolError({
+    message:
+      `The event stream of run ${runId} resent, on resume, more events than the ${RECENT_IDS} ids a new stream ` +
+      `attempt remembers: event ${id}, handled before, came after ${applied} event(s) this attempt did not know, ` +
+      `which were therefore older events counted twice. The API resumes right after Last-Event-ID (API.md); this ` +
+      `server does not. Its summary (getRun) has the true steps and cost.`,
+  });
+}
 /**
  * Events are heartbeated together, at most this long after the first of them. The SDK would coalesce
  * them too (it sends at most one heartbeat per throttle window), but only after encoding each one:
@@ -17,6 +36,9 @@ const RECENT_IDS = 32;
  * on resume anyway. `watch` reads the heartbeat every 0.5 s (1 s off a terminal): no visible delay.
  */
 export const HEARTBEAT_COALESCE_MS = 100;
+
+/** A stream that ended with 204 while its run is still live: retryable, the next attempt resumes. */
+export const STREAM_ENDED_EARLY_TYPE = 'CoastyStreamEndedEarly';
 
 /**
  * Follows one run's events (DESIGN.md "The heart"): resumes from the heartbeated cursor, handles
@@ -37,7 +59,13 @@ export async function followRun(
   let summary: RunSummary = { ...start.summary };
   let reconnects = start.reconnects;
   const recent = [...start.recentIds];
-  const seen = new Set(recent);
+  // Every id handled in this attempt (and the heartbeated window), with the order it became known.
+  const seen = new Map<string, number>();
+  for (const id of recent) seen.set(id, seen.size);
+  // Ids known before the current connection opened have an order below this.
+  let connectionStart = seen.size;
+  let appliedOnConnection = 0;
+  let trustCursor = true;
   const cursor = (): StreamCursor => ({
     summary: { ...summary },
     recentIds: recent.slice(),
@@ -62,27 +90,50 @@ export async function followRun(
       signal: ctx.cancellationSignal,
       onReconnect: () => {
         reconnects += 1;
+        connectionStart = seen.size;
+        appliedOnConnection = 0;
       },
     });
     for await (const batch of events.batches()) {
       for (const event of batch) {
-        if (seen.has(event.id)) continue;
-        seen.add(event.id);
+        const known = seen.get(event.id);
+        if (known !== undefined) {
+          if (appliedOnConnection > 0 && known < connectionStart) {
+            trustCursor = false; // it counts events twice: not to be resumed from
+            throw overlongResend(input.runId, event.id, appliedOnConnection);
+          }
+          continue;
+        }
+        seen.set(event.id, seen.size);
+        appliedOnConnection += 1;
         recent.push(event.id);
-        if (recent.length > RECENT_IDS) seen.delete(recent.shift()!);
+        if (recent.length > RECENT_IDS) recent.shift();
         summary = redactSummary(applyEventTo(summary, event), redact);
         if (isTerminalStatus(summary.status)) return cursor();
         if (summary.status === 'awaiting_human' && input.returnOnAwaitingHuman) return cursor();
       }
       pending ??= setTimeout(heartbeat, HEARTBEAT_COALESCE_MS);
     }
-    // The stream ended (204) before we saw the end: an earlier attempt handled it but its heartbeat was lost.
+    // The stream ended (204) before we saw the end: an earlier attempt handled it but its heartbeat was
+    // lost. Only a run that ended (or the pause we know) is trusted; a live run means the 204 was
+    // early, and the retry resumes from the cursor.
     const run = await client.getRun(input.runId, { signal: ctx.cancellationSignal });
+    const knownPause = run.status === 'awaiting_human' && summary.awaiting !== undefined;
+    if (!isTerminalStatus(run.status) && !knownPause) {
+      throw ApplicationFailure.create({
+        type: STREAM_ENDED_EARLY_TYPE,
+        message:
+          `The event stream of run ${input.runId} ended (HTTP 204) while the run is ${run.status}` +
+          `${run.status === 'awaiting_human' ? ' at a pause this stream never saw' : ''}; the stream is retried from event ` +
+          `${summary.lastEventId ?? '(the start)'}.`,
+        nonRetryable: false,
+      });
+    }
     summary = redactSummary(summaryFromRun(run, summary), redact);
     return cursor();
   } catch (error) {
     if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-    heartbeat(); // the latest cursor goes with the failure, so the retry resumes exactly here
+    if (trustCursor) heartbeat(); // the latest cursor goes with the failure, so the retry resumes exactly here
     throw toActivityFailure(error, redact);
   } finally {
     clearInterval(timer);

@@ -1,3 +1,5 @@
+import { MAX_SERVER_DELAY_MS } from './errors';
+
 export interface ReconnectPolicy {
   /** Consecutive failed connections (none delivered an event) before giving up; 0 = never reconnect. */
   maxAttempts: number;
@@ -7,6 +9,11 @@ export interface ReconnectPolicy {
   initialDelayMs: number;
   /** Cap of the exponential part; never lowers the server's hint or a Retry-After. */
   maxDelayMs: number;
+  /**
+   * Cap of the server's `retry:` hint and Retry-After, and so of every delay, the first included:
+   * a server asking for an hour would leave a pause or the end of the run unseen that long.
+   */
+  maxServerDelayMs: number;
   /** Extra random delay, as a fraction of the delay (0.25: up to 25 % more). Never less. */
   jitter: number;
   /** A connection open this long counts as healthy even without events (quiet runs). */
@@ -18,21 +25,31 @@ export const DEFAULT_RECONNECT_POLICY: Readonly<ReconnectPolicy> = Object.freeze
   maxElapsedMs: 60_000,
   initialDelayMs: 1_000,
   maxDelayMs: 15_000,
+  maxServerDelayMs: MAX_SERVER_DELAY_MS,
   jitter: 0.25,
   healthyAfterMs: 30_000,
 });
 
-/** Delay before reconnect number `failures` (1 = first): hint x 2^(n-1), capped, plus jitter. */
+/** Node's timers fire at once beyond this (a 32-bit signed delay). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Delay before reconnect number `failures` (1 = first): hint x 2^(n-1), capped at maxDelayMs, never
+ * under the hint or Retry-After, plus jitter; the hint and Retry-After are first capped at
+ * maxServerDelayMs, and no delay exceeds it.
+ */
 export function reconnectDelayMs(
   failures: number,
   hintMs: number,
-  policy: Pick<ReconnectPolicy, 'maxDelayMs' | 'jitter'>,
+  policy: Pick<ReconnectPolicy, 'maxDelayMs' | 'jitter'> & Partial<Pick<ReconnectPolicy, 'maxServerDelayMs'>>,
   retryAfterMs = 0,
   random: () => number = Math.random,
 ): number {
-  const exponential = Math.min(policy.maxDelayMs, hintMs * 2 ** Math.max(0, failures - 1));
-  const base = Math.max(hintMs, exponential, retryAfterMs);
-  return Math.round(base * (1 + policy.jitter * random()));
+  const cap = Math.min(policy.maxServerDelayMs ?? MAX_SERVER_DELAY_MS, MAX_TIMER_MS);
+  const hint = Math.min(hintMs, cap);
+  const exponential = Math.min(policy.maxDelayMs, hint * 2 ** Math.max(0, failures - 1));
+  const base = Math.max(hint, exponential, Math.min(retryAfterMs, cap));
+  return Math.min(cap, Math.round(base * (1 + policy.jitter * random())));
 }
 
 /** Resolves after `ms`; rejects with `signal.reason` as soon as the signal aborts. */
@@ -43,10 +60,13 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       clearTimeout(timer);
       reject(signal?.reason);
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.min(Math.max(0, ms), MAX_TIMER_MS),
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -1,5 +1,6 @@
 // Every failure of the runs API, classified once. Pure (no Node built-ins, no I/O) so that
 // workflow code may import NON_RETRYABLE_ERROR_TYPES from here.
+import { REDACTED, redactBearer, secretRedactor, type Redact } from './redact';
 
 export interface CoastyApiErrorInit {
   message: string;
@@ -163,6 +164,18 @@ export function toFailureOptions(error: CoastyApiError): {
   };
 }
 
+/**
+ * The longest wait a server's hint (`Retry-After`, an SSE `retry:`) can impose on us: a larger
+ * one would leave a pause or the end of a run unseen that long (and past 2^31-1 ms Node's timers
+ * fire at once).
+ */
+export const MAX_SERVER_DELAY_MS = 60_000;
+
+/** `ms` within [0, MAX_SERVER_DELAY_MS]; undefined stays undefined. */
+export function capServerDelay(ms: number | undefined): number | undefined {
+  return ms === undefined ? undefined : Math.min(Math.max(0, ms), MAX_SERVER_DELAY_MS);
+}
+
 /** Retry-After as milliseconds from `now`: delta-seconds or an HTTP-date; undefined if absent or invalid. */
 export function parseRetryAfter(
   header: string | readonly string[] | null | undefined,
@@ -176,15 +189,28 @@ export function parseRetryAfter(
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-const REDACTED = '[REDACTED]';
 /** Shorter keys are dev placeholders ("k", "test"): replacing them would garble every message. */
-const MIN_REDACTED_LENGTH = 8;
+export const MIN_REDACTED_KEY_LENGTH = 8;
+
+/**
+ * The redactor of everything a server sends us: the API key (8+ characters) and the other
+ * `secrets`, in every form (api/redact.ts), then anything after `Bearer `. Run it on raw text.
+ */
+export function apiRedactor(
+  apiKey: string | undefined,
+  secrets: readonly { value: string; label: string }[] = [],
+): Redact {
+  const all =
+    apiKey && apiKey.length >= MIN_REDACTED_KEY_LENGTH
+      ? [{ value: apiKey, label: REDACTED }, ...secrets]
+      : secrets;
+  const known = secretRedactor(all);
+  return (text) => redactBearer(known(text));
+}
 
 /** Removes `secret` and anything that looks like a bearer credential from text we did not write. */
 export function redact(text: string, secret?: string): string {
-  let out = secret && secret.length >= MIN_REDACTED_LENGTH ? text.split(secret).join(REDACTED) : text;
-  out = out.replace(/(bearer\s+)[^\s"',;]+/gi, `$1${REDACTED}`);
-  return out;
+  return apiRedactor(secret)(text);
 }
 
 export const QUOTE_LIMIT = 200;
@@ -205,6 +231,8 @@ export interface HttpFailure {
   requestId?: string;
   /** The API key, to strip from anything the server echoed. */
   secret?: string;
+  /** Strips every secret (the API key included) from raw text; wins over `secret`. */
+  redact?: Redact;
   now?: number;
 }
 
@@ -284,16 +312,18 @@ function parseErrorBody(body: string): ParsedErrorBody | undefined {
 
 /** The typed error for a non-2xx answer, from the documented JSON error body or whatever came instead. */
 export function errorFromResponse(failure: HttpFailure): CoastyApiError {
-  const { status, method, path, secret } = failure;
+  const { status, method, path } = failure;
+  const clean = failure.redact ?? apiRedactor(failure.secret);
   const parsed = parseErrorBody(failure.body);
-  const retryAfterMs = parseRetryAfter(failure.retryAfter, failure.now);
-  const param = parsed?.param === undefined ? undefined : redact(parsed.param, secret);
-  const type = parsed?.type === undefined ? undefined : redact(parsed.type, secret);
+  const retryAfterMs = capServerDelay(parseRetryAfter(failure.retryAfter, failure.now));
+  const param = parsed?.param === undefined ? undefined : quoteBody(clean(parsed.param));
+  const type = parsed?.type === undefined ? undefined : quoteBody(clean(parsed.type));
+  // Redacted raw, then cut: a secret across the cut or with runs of whitespace still matches.
   const said =
     parsed?.message !== undefined
-      ? redact(quoteBody(parsed.message), secret)
+      ? quoteBody(clean(parsed.message))
       : failure.body.trim()
-        ? `non-JSON body: "${quoteBody(redact(failure.body, secret))}"`
+        ? `non-JSON body: "${quoteBody(clean(failure.body))}"`
         : 'empty body';
   const label = type ? ` ${type}` : '';
   const field = param ? ` (param: ${param})` : '';
@@ -307,12 +337,29 @@ export function errorFromResponse(failure: HttpFailure): CoastyApiError {
 const NETWORK_ADVICE = 'Check COASTY_BASE_URL and the network; the call is safe to retry.';
 
 /** A transport failure (no HTTP answer) as a NetworkError; `cause` keeps undici's error. */
-export function networkError(what: string, cause: unknown, secret?: string): NetworkError {
+export function networkError(what: string, cause: unknown, secret?: string | Redact): NetworkError {
+  const clean = typeof secret === 'function' ? secret : apiRedactor(secret);
   const code = (cause as { code?: unknown } | null)?.code;
   const reason = cause instanceof Error ? cause.message : String(cause);
-  const detail = redact(
-    typeof code === 'string' && !reason.includes(code) ? `${code}: ${reason}` : reason,
-    secret,
-  );
+  const detail = clean(typeof code === 'string' && !reason.includes(code) ? `${code}: ${reason}` : reason);
   return new NetworkError({ message: `${what}: ${quoteBody(detail)}. ${NETWORK_ADVICE}`, cause });
+}
+
+// A bad argument to undici is our bug: the same call fails the same way.
+const USAGE_ERROR_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED']);
+// A closed client: this worker is shutting down; another attempt (on another worker) can succeed.
+const CLOSED_CLIENT_CODES = new Set(['UND_ERR_DESTROYED', 'UND_ERR_CLOSED']);
+
+const codeOf = (error: unknown) => (error as { code?: unknown } | null)?.code;
+
+/** undici refused the request itself (an invalid header, an unsupported option). */
+export function isUsageError(error: unknown): boolean {
+  const code = codeOf(error);
+  return typeof code === 'string' && USAGE_ERROR_CODES.has(code);
+}
+
+/** The request met a client already closed (worker shutdown). */
+export function isClientClosedError(error: unknown): boolean {
+  const code = codeOf(error);
+  return typeof code === 'string' && CLOSED_CLIENT_CODES.has(code);
 }

@@ -3,11 +3,15 @@ import { readConfigFromEnv, normalizeBaseUrl, validateApiKey } from './config';
 import {
   CoastyApiError,
   UnexpectedContentTypeError,
+  apiRedactor,
   errorFromResponse,
+  isClientClosedError,
+  isUsageError,
   networkError,
   quoteBody,
-  redact,
 } from './errors';
+import { idempotencyKeyHeader } from './idempotency-key';
+import type { Redact, Secret } from './redact';
 import { RunEventStream, type EventStreamResponse, type StreamEventsOptions } from './stream-events';
 import type { CreateRunRequest, Machine, ResumeRequest, Run, RunList, RunStatus } from './types';
 
@@ -24,14 +28,26 @@ export interface RunsClientOptions {
   bodyTimeoutMs?: number;
   connectTimeoutMs?: number;
   userAgent?: string;
+  /**
+   * Values to strip, besides the API key, from everything the server sends before it goes into an
+   * error message (the worker's `COASTY_SECRET_*`, which tasks carry to the API). See withSecrets.
+   */
+  secrets?: readonly Secret[];
 }
+
+/** withSecrets passes the Agent through this, so the derived client shares its sockets. */
+const SHARED_AGENT = Symbol('sharedAgent');
+type InternalOptions = RunsClientOptions & { [SHARED_AGENT]?: Agent };
 
 export interface RequestOptions {
   signal?: AbortSignal;
 }
 
 export interface IdempotentRequestOptions extends RequestOptions {
-  /** Same key + same body = the first answer again, never a second run or bill. */
+  /**
+   * Same key + same body = the first answer again, never a second run or bill. Any string: sent
+   * through idempotencyKeyHeader (printable ASCII as is, the rest encoded, long keys hashed).
+   */
   idempotencyKey?: string;
 }
 
@@ -68,14 +84,6 @@ function header(headers: Dispatcher.ResponseData['headers'], name: string): stri
   return Array.isArray(value) ? value[0] : value;
 }
 
-// A closed client or a bad argument is our bug, not the network: retrying cannot help.
-const USAGE_ERROR_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_DESTROYED', 'UND_ERR_CLOSED']);
-
-function isUsageError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && USAGE_ERROR_CODES.has(code);
-}
-
 function isEventStream(contentType: string | undefined): boolean {
   return contentType !== undefined && /^\s*text\/event-stream\s*(;|$)/i.test(contentType);
 }
@@ -96,20 +104,26 @@ export class RunsClient {
   readonly #authorization: string;
   readonly #userAgent: string;
   readonly #agent: Agent;
+  readonly #options: RunsClientOptions;
+  readonly #redact: Redact;
 
   constructor(options: RunsClientOptions) {
+    this.#options = options;
     this.#apiKey = validateApiKey(options.apiKey);
     this.baseUrl = normalizeBaseUrl(options.baseUrl, this.#apiKey);
     this.#basePath = new URL(this.baseUrl).pathname;
     this.#authorization = `Bearer ${this.#apiKey}`;
     this.#userAgent = options.userAgent ?? USER_AGENT;
-    this.#agent = new Agent({
-      headersTimeout: options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
-      bodyTimeout: options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
-      connect: { timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS },
-      // Each open stream holds a socket: any cap starves the streams beyond it.
-      connections: null,
-    });
+    this.#redact = apiRedactor(this.#apiKey, options.secrets);
+    this.#agent =
+      (options as InternalOptions)[SHARED_AGENT] ??
+      new Agent({
+        headersTimeout: options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
+        bodyTimeout: options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
+        connect: { timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS },
+        // Each open stream holds a socket: any cap starves the streams beyond it.
+        connections: null,
+      });
   }
 
   /** From COASTY_BASE_URL and COASTY_API_KEY; throws ConfigError saying what to set. */
@@ -118,6 +132,20 @@ export class RunsClient {
     options: Omit<RunsClientOptions, 'baseUrl' | 'apiKey'> = {},
   ): RunsClient {
     return new RunsClient({ ...options, ...readConfigFromEnv(env) });
+  }
+
+  /**
+   * The same client (same sockets: closing either closes both) that also strips `secrets` from
+   * every error message built from what the server sent, on the raw text, before it is cut.
+   */
+  withSecrets(secrets: readonly Secret[]): RunsClient {
+    const options: InternalOptions = { ...this.#options, secrets, [SHARED_AGENT]: this.#agent };
+    return new RunsClient(options);
+  }
+
+  /** Strips the API key, the secrets and bearer tokens from raw text the server sent. */
+  redact(text: string): string {
+    return this.#redact(text);
   }
 
   createRun(body: CreateRunRequest, options: IdempotentRequestOptions = {}): Promise<Run> {
@@ -156,7 +184,7 @@ export class RunsClient {
     return new RunEventStream(
       {
         open: (id, lastEventId, signal) => this.#openEventStream(id, lastEventId, signal),
-        redact: (text) => redact(text, this.#apiKey),
+        redact: this.#redact,
       },
       runId,
       options,
@@ -201,11 +229,12 @@ export class RunsClient {
       });
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      if (isUsageError(error)) throw error;
+      // Not the network: toActivityFailure types these (a usage error is final, a closed client is not).
+      if (isUsageError(error) || isClientClosedError(error)) throw error;
       throw networkError(
         `${method} ${this.#basePath}${path} got no answer from ${this.baseUrl}`,
         error,
-        this.#apiKey,
+        this.#redact,
       );
     }
   }
@@ -219,7 +248,7 @@ export class RunsClient {
       return await response.body.text();
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      throw networkError(`${what}: the answer was cut off`, error, this.#apiKey);
+      throw networkError(`${what}: the answer was cut off`, error, this.#redact);
     }
   }
 
@@ -242,7 +271,7 @@ export class RunsClient {
       body,
       retryAfter: response.headers['retry-after'],
       requestId: header(response.headers, 'x-request-id') ?? header(response.headers, 'request-id'),
-      secret: this.#apiKey,
+      redact: this.#redact,
     });
   }
 
@@ -259,7 +288,7 @@ export class RunsClient {
       body = JSON.stringify(payload);
       headers['content-type'] = 'application/json';
     }
-    if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
+    if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKeyHeader(idempotencyKey);
     const response = await this.#send(method, path, headers, body, signal);
     if (response.statusCode < 200 || response.statusCode > 299) {
       throw await this.#failure(response, method, path, signal);
@@ -274,7 +303,7 @@ export class RunsClient {
         status: response.statusCode,
         message:
           `${what} answered HTTP ${response.statusCode} (${contentType}) but not JSON: ` +
-          `"${quoteBody(redact(text, this.#apiKey))}". A proxy in between, or COASTY_BASE_URL not the API root?`,
+          `"${quoteBody(this.#redact(text))}". A proxy in between, or COASTY_BASE_URL not the API root?`,
       });
     }
   }
@@ -302,7 +331,7 @@ export class RunsClient {
         status: 200,
         message:
           `GET ${this.#basePath}${path} answered ${contentType ?? 'no content type'} instead of text/event-stream: ` +
-          `"${quoteBody(redact(text, this.#apiKey))}". A proxy or captive page in between, or COASTY_BASE_URL not the API root?`,
+          `"${quoteBody(this.#redact(text))}". A proxy or captive page in between, or COASTY_BASE_URL not the API root?`,
       });
     }
     return { finished: false, body: response.body };

@@ -268,7 +268,11 @@ export class RunEventStream implements AsyncIterable<RunEvent> {
           if (!isReconnectable(error)) throw error;
           failure = error;
         } else if (typeof (error as { code?: unknown } | null)?.code === 'string') {
-          failure = networkError(`The event stream of run ${this.runId} failed`, error);
+          failure = networkError(
+            `The event stream of run ${this.runId} failed`,
+            error,
+            this.#transport.redact,
+          );
         } else {
           throw error;
         }

@@ -1,6 +1,7 @@
 // Approve or reject: find the pause a person is asked about and send the decision to the workflow that
 // waits (an agentRun, a chain's approval gate, a chain step's or a batch item's run).
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { decisionProblem } from '../workflows/decision-rules';
 import { decideUpdate, humanInputSignal, type DecisionAck, type HumanDecision } from '../workflows/messages';
 import { CliError, UsageError } from './errors';
 import { SnapshotReader, type Pause, type Snapshot } from './snapshot';
@@ -58,6 +59,9 @@ export async function decide(
   workflowId: string,
   options: DecideOptions,
 ): Promise<DecisionSent[]> {
+  // Refused here, before anything is sent: the runs API would refuse it after the workflow accepted it.
+  const problem = decisionProblem({ action: options.action, message: options.message, by: options.by });
+  if (problem) throw new UsageError(`Not sent: ${problem}.`);
   const snapshot = await new SnapshotReader(client, workflowId).read();
   let pauses = snapshot.pauses;
   if (options.requestId) pauses = pauses.filter((pause) => pause.requestId === options.requestId);

@@ -3,6 +3,7 @@
 // ends (a pipe closed, /dev/null), `ended` turns true and decisions must come from another terminal.
 import { createInterface, type Interface } from 'node:readline';
 import { createInterface as createPromiseInterface } from 'node:readline/promises';
+import { safeText } from './safe-text';
 
 export interface Answer {
   action: 'approve' | 'reject';
@@ -74,7 +75,7 @@ export class Prompter {
       this.onInterrupt();
     });
     try {
-      return await rl.question(question, { signal });
+      return await rl.question(safeText(question), { signal });
     } catch {
       return undefined; // aborted, or closed by Ctrl-C
     } finally {
@@ -85,9 +86,9 @@ export class Prompter {
   private async askPipe(question: string, signal: AbortSignal): Promise<string | undefined> {
     if (signal.aborted || this.inputEnded) return undefined;
     // A whole line: whoever feeds the pipe reads line by line. The answer is echoed (it was not typed here).
-    this.output.write(`${question.trimEnd()}\n`);
+    this.output.write(`${safeText(question.trimEnd())}\n`);
     const line = await this.nextLine(signal);
-    if (line !== undefined) this.output.write(`> ${line}\n`);
+    if (line !== undefined) this.output.write(`> ${safeText(line)}\n`);
     return line;
   }
 

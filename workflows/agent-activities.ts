@@ -2,6 +2,8 @@
 // ACTIVITY_NAMES_PATCH, legacy before), each call with a summary for the Web UI's timeline.
 import {
   ActivityCancellationType,
+  ApplicationFailure,
+  log,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -10,13 +12,14 @@ import {
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
+import type { CreatedRun, CreateRunInput } from '../activities/types';
 import {
-  ACTIVITY_NAMES_PATCH,
   ACTIVITY_TYPE_NAMES,
   LEGACY_ACTIVITY_TYPE_NAMES,
   type ActivityKey,
   type ActivityTypeNames,
 } from './names';
+import { PATCHES } from './patches';
 
 type NamedActivities = Record<string, Activities[ActivityKey]>;
 
@@ -27,8 +30,15 @@ const control = proxyActivities<NamedActivities>({ startToCloseTimeout: '60s', r
 
 // A local activity: the POST goes out while the first workflow task runs, with no activity task for
 // the server to schedule, dispatch and record; the run id lands in history as a marker. A retry after
-// a crash re-sends the same Idempotency-Key, so it still creates (and bills) one run.
-const local = proxyLocalActivities<NamedActivities>({ startToCloseTimeout: '60s', retry });
+// a crash re-sends the same Idempotency-Key, so it still creates (and bills) one run. Bounded below
+// the workflow task timeout: a local activity retrying longer makes the SDK complete a workflow task
+// every 8 s as a heartbeat (3 history events each), for as long as the API is down.
+const local = proxyLocalActivities<NamedActivities>({
+  startToCloseTimeout: '5s',
+  // Core does not end a retrying local activity at its scheduleToCloseTimeout: the attempts bound it.
+  scheduleToCloseTimeout: '5s',
+  retry: { ...retry, maximumAttempts: 3 },
+});
 
 export interface AgentActivityOptions {
   /** Heartbeat timeout of the stream activity; a dead worker is noticed after it. */
@@ -39,7 +49,7 @@ export interface AgentActivityOptions {
 
 /** Call once per workflow, before the first activity: it decides the names for the whole history. */
 export function agentActivities(options: AgentActivityOptions) {
-  const names: ActivityTypeNames = patched(ACTIVITY_NAMES_PATCH)
+  const names: ActivityTypeNames = patched(PATCHES.prefixedActivityNames)
     ? ACTIVITY_TYPE_NAMES
     : LEGACY_ACTIVITY_TYPE_NAMES;
   const stream = proxyActivities<NamedActivities>({
@@ -61,8 +71,19 @@ export function agentActivities(options: AgentActivityOptions) {
 
   return {
     names,
-    createRun: (input: Parameters<Activities['createRun']>[0]) =>
-      call(local, 'createRun', `create run on ${input.request.machine_id}`, input),
+    /** Creates the run exactly once: locally first, then as a normal activity (whose retries add no history), same key. */
+    async createRun(input: CreateRunInput): Promise<CreatedRun> {
+      const summary = `create run on ${input.request.machine_id}`;
+      try {
+        return await call(local, 'createRun', summary, input);
+      } catch (error) {
+        if (error instanceof ApplicationFailure && error.nonRetryable) throw error;
+        log.warn(
+          `createRun did not succeed locally in 3 attempts, retrying as an activity: ${(error as Error).message}`,
+        );
+        return call(control, 'createRun', summary, input);
+      }
+    },
     streamRun: (input: Parameters<Activities['streamRun']>[0]) =>
       call(stream, 'streamRun', `follow run ${input.runId}`, input),
     resumeRun: (input: Parameters<Activities['resumeRun']>[0]) =>
@@ -73,6 +94,8 @@ export function agentActivities(options: AgentActivityOptions) {
       call(control, 'getRunSummary', `read run ${input.runId}`, input),
   };
 }
+
+export type AgentActivities = ReturnType<typeof agentActivities>;
 
 const SUMMARY_TASK_CHARS = 60;
 

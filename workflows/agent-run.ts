@@ -1,21 +1,27 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   condition,
   isCancellation,
+  log,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RunSummary, StreamCursor } from '../activities/types';
 import type { Duration } from '@temporalio/common';
-import type { CreateRunRequest, RunError, RunStatus } from '../api/types';
-import { agentActivities } from './agent-activities';
+import { isTerminalStatus, type CreateRunRequest, type RunError, type RunStatus } from '../api/types';
+import { agentActivities, type AgentActivities } from './agent-activities';
 import { executionTag } from './agent-input';
 import { ApprovalInbox } from './approvals';
+import { isValidDecision, validateDecision } from './decision-rules';
+import { offerDecision, PATCHES } from './patches';
 import {
   coastyStatusKey,
   decideUpdate,
   humanInputSignal,
+  leftoverProbeSignal,
   progressQuery,
   type AgentRunProgress,
   type ApprovalRecord,
@@ -65,13 +71,13 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
   };
 
   setHandler(humanInputSignal, (decision: HumanDecision) => {
-    if (isValidDecision(decision)) inbox.offer(decision);
+    if (isValidDecision(decision)) offerDecision(inbox, decision);
   });
   setHandler(
     decideUpdate,
     (decision: HumanDecision) => {
       const requestId = decision.requestId ?? inbox.openRequestId!;
-      return { requestId, accepted: inbox.offer({ ...decision, requestId }) };
+      return { requestId, accepted: offerDecision(inbox, { ...decision, requestId }) };
     },
     {
       validator: (decision: HumanDecision) => {
@@ -86,6 +92,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
       },
     },
   );
+  setHandler(leftoverProbeSignal, () => undefined);
   setHandler(progressQuery, (): AgentRunProgress => ({
     kind: 'agentRun',
     status,
@@ -102,10 +109,11 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
   if (workflowInfo().typedSearchAttributes.get(coastyStatusKey) !== status) {
     upsertSearchAttributes([{ key: coastyStatusKey, value: status }]);
   }
-  const { createRun, streamRun, resumeRun, cancelRun, getRunSummary } = agentActivities({
+  const activities = agentActivities({
     streamHeartbeatTimeout: input.streamHeartbeatTimeout ?? '30s',
     streamTaskQueue: input.streamTaskQueue,
   });
+  const { createRun, streamRun, resumeRun, cancelRun, getRunSummary } = activities;
   const timeoutPolicy = input.approvalTimeoutPolicy ?? 'reject';
   // Same on every retry and replay of this execution; different when the workflow id is started again.
   const { workflowId, firstExecutionRunId } = workflowInfo();
@@ -181,16 +189,33 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
       setStatus('running');
     }
   } catch (error) {
-    if (!isCancellation(error)) throw error;
-    await CancellationScope.nonCancellable(async () => {
-      await cancelRun({ runId: summary!.runId });
-      const final = await getRunSummary({ runId: summary!.runId });
-      summary = { ...summary!, status: final.status, steps: final.steps, costCents: final.costCents };
-      setStatus(summary.status);
-    });
-    throw error;
+    if (!patched(PATCHES.cleanupOnEveryExit)) {
+      if (!isCancellation(error)) throw error;
+      await CancellationScope.nonCancellable(async () => {
+        await cancelRun({ runId: summary!.runId });
+        const final = await getRunSummary({ runId: summary!.runId });
+        summary = { ...summary!, status: final.status, steps: final.steps, costCents: final.costCents };
+        setStatus(summary.status);
+      });
+      throw error;
+    }
+    // Decided from the workflow's own state: with a dead stream worker a cancel reaches us as an
+    // activity timeout or failure, not as a CancelledFailure.
+    const cancelled = CancellationScope.current().consideredCancelled;
+    summary = await stopRemoteRun(activities, summary, error);
+    setStatus(cancelled ? 'cancelled' : 'failed');
+    if (cancelled) throw isCancellation(error) ? error : new CancelledFailure('agentRun was cancelled');
+    throw failureWithCost(error, result(summary, approvals, cursor));
   }
 
+  return result(summary, approvals, cursor);
+}
+
+function result(
+  summary: RunSummary,
+  approvals: ApprovalRecord[],
+  cursor: StreamCursor | undefined,
+): AgentRunResult {
   return {
     runId: summary.runId,
     status: summary.status,
@@ -207,12 +232,49 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
   };
 }
 
-function isValidDecision(decision: HumanDecision | undefined): boolean {
-  return decision?.action === 'approve' || decision?.action === 'reject';
+/**
+ * The run goes on billing unless it is stopped: cancel it (unless it ended) and read what it cost.
+ * Never interrupted. A cleanup that cannot finish (the API refuses the key) is logged, and the
+ * workflow still fails with its first error.
+ */
+async function stopRemoteRun(
+  { cancelRun, getRunSummary }: AgentActivities,
+  summary: RunSummary,
+  cause: unknown,
+): Promise<RunSummary> {
+  return CancellationScope.nonCancellable(async () => {
+    try {
+      if (!isTerminalStatus(summary.status)) await cancelRun({ runId: summary.runId });
+      const final = await getRunSummary({ runId: summary.runId });
+      return { ...summary, status: final.status, steps: final.steps, costCents: final.costCents };
+    } catch (error) {
+      log.error(
+        `run ${summary.runId} could not be cancelled after "${(cause as Error)?.message}": ${(error as Error).message}`,
+      );
+      return summary;
+    }
+  });
 }
 
-function validateDecision(decision: HumanDecision): void {
-  if (!isValidDecision(decision)) {
-    throw new Error(`action must be "approve" or "reject", got ${JSON.stringify(decision?.action)}`);
+/** The failure as the workflow's own, non-retryable, with the run's result (steps, cost) for parents to count. */
+function failureWithCost(error: unknown, partial: AgentRunResult): ApplicationFailure {
+  const root = rootApplicationFailure(error);
+  const type = root?.type ?? (error as Error)?.name ?? 'Error';
+  const message = root?.message ?? (error as Error)?.message ?? String(error);
+  return ApplicationFailure.create({
+    type,
+    message: `${message} (run ${partial.runId} ended ${partial.status} after ${partial.steps} steps, USD ${partial.costUsd.toFixed(2)})`,
+    nonRetryable: true,
+    details: [{ ...partial, error: partial.error ?? { type, message } }],
+    cause: error instanceof Error ? error : undefined,
+  });
+}
+
+function rootApplicationFailure(error: unknown): ApplicationFailure | undefined {
+  let found: ApplicationFailure | undefined;
+  for (let cause = error, depth = 0; cause && depth < 10; depth++) {
+    if (cause instanceof ApplicationFailure) found = cause;
+    cause = (cause as Error).cause;
   }
+  return found;
 }

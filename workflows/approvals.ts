@@ -1,8 +1,12 @@
 import type { HumanDecision } from './messages';
 
 /**
- * Decisions matched to the pause they answer. A decision may arrive before its pause (kept), twice
- * (the first wins), or without a request id (it answers the current pause, else the next one).
+ * Decisions matched to the pause they answer. A decision counts only for the pause that is open
+ * when it arrives, the one a person could see: named by its request id, or unnamed. A decision for
+ * another pause, one sent while nothing waits, and a second decision for the same pause are ignored.
+ *
+ * Histories recorded before that rule kept early and named-ahead decisions for later pauses; the
+ * `strict: false` path keeps replaying them the way they ran (see `decisionsForSeenPausesOnly`).
  */
 export class ApprovalInbox {
   private readonly byRequest = new Map<string, HumanDecision>();
@@ -15,8 +19,16 @@ export class ApprovalInbox {
     this.current = requestId;
   }
 
-  /** Returns false when the decision is a duplicate or answers a pause already decided. */
-  offer(decision: HumanDecision): boolean {
+  /** True when the strict rule refuses the decision: nothing open, or another pause named. */
+  refusesStrictly(decision: HumanDecision): boolean {
+    return (
+      this.current === undefined || (decision.requestId !== undefined && decision.requestId !== this.current)
+    );
+  }
+
+  /** Returns false when the decision is ignored (see the class comment). */
+  offer(decision: HumanDecision, { strict = true }: { strict?: boolean } = {}): boolean {
+    if (strict && this.refusesStrictly(decision)) return false;
     const requestId = decision.requestId ?? this.current;
     if (requestId === undefined) {
       if (this.forNextPause) return false;

@@ -12,7 +12,7 @@ import { agentRun, type AgentRunInput, type AgentRunResult } from './agent-run';
 import { childSummary } from './agent-activities';
 import { agentRunInput, cancelledByApprovalTimeout } from './agent-input';
 import { usdToCents, worstCaseCents } from './budget';
-import { childFailure } from './child-failure';
+import { childFailure, runResultIn } from './child-failure';
 import type { ChildForwarder } from './child-forwarder';
 import { startsCreating } from './messages';
 import type { AgentStepSpec } from './process-types';
@@ -28,7 +28,7 @@ export interface AgentStepContext {
   waitForBudget(worstCents: number): Promise<void>;
 }
 
-type Outcome = { result: AgentRunResult } | { error: RunError; cancelled: boolean };
+type Outcome = { result: AgentRunResult } | { error: RunError; cancelled: boolean; run?: AgentRunResult };
 
 export async function runAgentStep(
   step: AgentStepSpec,
@@ -73,6 +73,12 @@ export async function runAgentStep(
         result: null,
         error: outcome.error,
       });
+      // A failed child still billed its steps (agentRun says so in the failure): the budget counts them.
+      if (outcome.run) {
+        record.runId = outcome.run.runId;
+        record.steps += outcome.run.steps;
+        record.costCents += usdToCents(outcome.run.costUsd);
+      }
       if (outcome.cancelled) return 'cancel';
     }
 
@@ -107,7 +113,7 @@ async function runChild(
   } catch (error) {
     if (isCancellation(error) && CancellationScope.current().consideredCancelled) throw error;
     const failure = childFailure(error);
-    return { error: failure.error, cancelled: failure.cancelled };
+    return { error: failure.error, cancelled: failure.cancelled, run: runResultIn(failure.details) };
   } finally {
     forwarder.end();
   }

@@ -7,6 +7,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { RunError } from '../api/types';
+import type { AgentRunResult } from './agent-run';
 
 export interface ChildFailure {
   error: RunError;
@@ -35,4 +36,11 @@ export function childFailure(error: unknown): ChildFailure {
   }
   const type = cause instanceof TemporalFailure ? cause.name : 'ChildWorkflowFailure';
   return { error: { type, message: cause?.message ?? (error as Error).message }, cancelled: false };
+}
+
+/** The run result a failed agentRun or batchItem carries in its failure details (steps and cost billed). */
+export function runResultIn(details: unknown): AgentRunResult | undefined {
+  return typeof details === 'object' && details !== null && 'runId' in details && 'status' in details
+    ? (details as AgentRunResult)
+    : undefined;
 }

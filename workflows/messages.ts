@@ -9,7 +9,10 @@ export interface HumanDecision {
   action: 'approve' | 'reject';
   message?: string;
   by?: string;
-  /** The pause this answers (`awaiting.requestId` from `progress`); omitted: the current or next pause. */
+  /**
+   * The pause this answers (`awaiting.requestId` from `progress`); omitted: the pause open when it
+   * arrives. A decision for a pause not open (over, or not reached yet) is ignored.
+   */
   requestId?: string;
 }
 
@@ -43,7 +46,7 @@ export interface DecisionAck {
   accepted: boolean;
   /**
    * runChain only: the decision was forwarded to the child agent run of the current step (this
-   * workflow id), which matches it to its pause; `requestId` is then the one given, or ''.
+   * workflow id), which applies it only if the pause it names (`requestId`, required) is open.
    */
   forwardedTo?: string;
 }
@@ -52,6 +55,8 @@ export const humanInputSignal = defineSignal<[HumanDecision]>('humanInput');
 export const decideUpdate = defineUpdate<DecisionAck, [HumanDecision]>('decide');
 /** What `progress` answers, told apart by `kind`. */
 export type ProcessProgress = AgentRunProgress | ChainProgress | BatchProgress;
+/** Sent by runBatch to an item's leftover child only to learn whether it still runs; it does nothing. */
+export const leftoverProbeSignal = defineSignal('coastyLeftoverProbe');
 
 export const progressQuery = defineQuery<ProcessProgress>('progress');
 

@@ -1,5 +1,5 @@
 // The CSV report of a batch: the input's columns as they were, then the outcome columns.
-// Pure code (the CLI writes the file); RFC 4180 quoting, LF line ends.
+// Pure code (the CLI writes the file); RFC 4180 quoting, LF line ends, no cell a spreadsheet runs.
 import type { BatchResult } from './batch-state';
 import type { BatchSpec, JsonValue } from './process-types';
 
@@ -54,5 +54,18 @@ function cellText(value: JsonValue | undefined): string {
 }
 
 export function csvCell(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  const cell = spreadsheetSafe(text);
+  return /[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
+}
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+const PLAIN_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * A cell a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a CR: an agent's
+ * result or an input value may be `=HYPERLINK(...)`) gets a leading ' (OWASP's advice), which makes it
+ * text. A plain number such as -12.50 is no formula and stays a number.
+ */
+export function spreadsheetSafe(text: string): string {
+  return FORMULA_START.test(text) && !PLAIN_NUMBER.test(text) ? `'${text}` : text;
 }

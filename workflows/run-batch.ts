@@ -1,7 +1,7 @@
 // runBatch: one task template for many items. Each item is a child `batchItem` (agentRun that
 // fails unless its run succeeded) with the id `<batch id>/<item key>` and the reuse policy
 // ALLOW_DUPLICATE_FAILED_ONLY: starting the same batch id again redoes only what did not succeed;
-// an item whose start is refused as "already started" succeeded before and counts as skipped.
+// an item whose earlier child completed counts as skipped (one still running is waited for first).
 //
 // At most `concurrency` children at once, and each on its own machine of the pool: a machine is
 // busy from its child's start until that child closes. A failed item with on_failure retry is
@@ -16,19 +16,24 @@ import {
   ChildWorkflowCancellationType,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   isCancellation,
+  log,
   ParentClosePolicy,
+  patched,
   setHandler,
+  sleep,
   startChild,
+  type ChildWorkflowHandle,
   WorkflowIdReusePolicy,
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { RunError } from '../api/types';
-import type { AgentRunResult } from './agent-run';
+import type { AgentRunInput, AgentRunResult } from './agent-run';
 import { childSummary } from './agent-activities';
 import { agentRunInput, cancelledByApprovalTimeout, executionTag } from './agent-input';
-import { batchItem } from './batch-item';
+import { BATCH_ITEM_FAILED, batchItem } from './batch-item';
 import {
   batchResult,
   newBatchState,
@@ -42,9 +47,10 @@ import {
 } from './batch-state';
 import { BudgetLimit } from './budget-limit';
 import { budgetWait, centsToUsd, fitsBudget, worstCaseCents, type BudgetCheck } from './budget';
-import { childFailure } from './child-failure';
+import { childFailure, runResultIn } from './child-failure';
 import {
   coastyStatusKey,
+  leftoverProbeSignal,
   pauseSignal,
   progressQuery,
   resumeSignal,
@@ -52,6 +58,7 @@ import {
   type BatchProgress,
   type StepState,
 } from './messages';
+import { PATCHES } from './patches';
 import { upsertSearchAttributes } from './search-attributes';
 import type { BatchSpec } from './process-types';
 import { renderTemplate, TemplateError } from './templates';
@@ -160,28 +167,25 @@ export async function runBatch(spec: BatchSpec, carried?: BatchState): Promise<B
     }
     const input = agentRunInput({ ...spec.stepDefaults, machineId }, task, `${runTag}-${job.attempt}`);
     try {
-      const handle = await startChild(batchItem, {
-        ...startsCreating,
+      const handle = await startItemChild(
         workflowId,
-        staticSummary: childSummary(key, spec.taskTemplate),
-        args: [input],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-        cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
-        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-      });
+        childSummary(key, spec.taskTemplate),
+        job.attempt,
+        input,
+      );
+      // Workflow code cannot read a closed child's result: the earlier success is counted, cost 0 here.
+      if (handle === 'doneBefore') return { kind: 'doneBefore' };
       entry.state = 'running';
       return { kind: 'succeeded', run: await handle.result() };
     } catch (error) {
       if (isCancellation(error) && CancellationScope.current().consideredCancelled) throw error;
-      // Workflow code cannot read a closed child's result: the earlier success is counted, cost 0 here.
-      if (error instanceof WorkflowExecutionAlreadyStartedError && job.attempt === 1)
-        return { kind: 'doneBefore' };
       const failure = childFailure(error);
-      const run = isRunResult(failure.details) ? failure.details : undefined;
+      const run = runResultIn(failure.details);
       const runError = run?.error ?? (run ? outcomeError(run, failure.error.message) : failure.error);
       // Only a run that failed or timed out is worth another run: not a person's "no", not a cancel.
-      const retryable =
-        !failure.cancelled && run?.status !== 'cancelled' && runError.type !== 'rejected_by_human';
+      // A run agentRun itself cancelled because following it failed (not a BatchItemFailed) is worth one.
+      const cancelledOnPurpose = run?.status === 'cancelled' && failure.error.type === BATCH_ITEM_FAILED;
+      const retryable = !failure.cancelled && !cancelledOnPurpose && runError.type !== 'rejected_by_human';
       return { kind: 'failed', run, error: runError, retryable };
     }
   };
@@ -265,8 +269,53 @@ export async function runBatch(spec: BatchSpec, carried?: BatchState): Promise<B
   return batchResult(spec, state);
 }
 
-function isRunResult(value: unknown): value is AgentRunResult {
-  return typeof value === 'object' && value !== null && 'runId' in value && 'status' in value;
+/**
+ * Starts an item's child. "Already started" on a first attempt means an execution with the item's id
+ * exists: the server says so for a closed, completed one (the reuse policy refuses it: done before)
+ * and for one still running, such as a child of an earlier execution of this batch that is still
+ * cancelling its run. A running one is waited for (probed by a signal, on a backing-off timer), then
+ * the start is tried again: it succeeds if that child did not succeed.
+ */
+async function startItemChild(
+  workflowId: string,
+  staticSummary: string,
+  attempt: number,
+  input: AgentRunInput,
+): Promise<ChildWorkflowHandle<typeof batchItem> | 'doneBefore'> {
+  let closedBefore = false;
+  for (let waitSeconds = 2; ; waitSeconds = Math.min(waitSeconds * 2, 60)) {
+    try {
+      return await startChild(batchItem, {
+        ...startsCreating,
+        workflowId,
+        staticSummary,
+        args: [input],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError) || attempt !== 1) throw error;
+      if (!patched(PATCHES.batchWaitsForLeftover)) return 'doneBefore';
+      if (!(await isRunning(workflowId))) {
+        // Closed and still refused: it completed. (Closed between the start and the probe: try once more.)
+        if (closedBefore) return 'doneBefore';
+        closedBefore = true;
+        continue;
+      }
+      log.info(`item ${workflowId} is still running from an earlier execution: waiting for it`);
+      await sleep(waitSeconds * 1000);
+    }
+  }
+}
+
+async function isRunning(workflowId: string): Promise<boolean> {
+  try {
+    await getExternalWorkflowHandle(workflowId).signal(leftoverProbeSignal);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function outcomeError(run: AgentRunResult, message: string): RunError {

@@ -24,7 +24,9 @@ import { runAgentStep, type AgentStepContext } from './chain-agent-step';
 import type { ChainApproval, ChainResult, ChainStatus, ChainStepResult } from './chain-result';
 import { awaitGate } from './chain-gate';
 import { ChildForwarder } from './child-forwarder';
-import { isValidDecision, routeSignal, routeUpdate, type DecisionTargets } from './decisions';
+import { isValidDecision } from './decision-rules';
+import { routeSignal, routeUpdate, type DecisionTargets } from './decisions';
+import { offerDecision } from './patches';
 import {
   coastyStatusKey,
   decideUpdate,
@@ -95,7 +97,7 @@ export async function runChain(spec: ChainSpec): Promise<ChainResult> {
 
   setHandler(humanInputSignal, async (decision: HumanDecision) => {
     if (!isValidDecision(decision)) return;
-    if (routeSignal(decision, targets()) === 'gate') inbox.offer(decision);
+    if (routeSignal(decision, targets()) === 'gate') offerDecision(inbox, decision);
     else await child.forward(decision);
   });
   setHandler(
@@ -103,7 +105,7 @@ export async function runChain(spec: ChainSpec): Promise<ChainResult> {
     async (decision: HumanDecision): Promise<DecisionAck> => {
       if (routeUpdate(decision, targets(), status) === 'gate') {
         const requestId = decision.requestId ?? inbox.openRequestId!;
-        return { requestId, accepted: inbox.offer({ ...decision, requestId }) };
+        return { requestId, accepted: offerDecision(inbox, { ...decision, requestId }) };
       }
       const forwardedTo = child.workflowId;
       if (!(await child.forward(decision))) {
@@ -111,7 +113,7 @@ export async function runChain(spec: ChainSpec): Promise<ChainResult> {
           message: `step ${forwardedTo} ended before the decision reached it`,
         });
       }
-      return { requestId: decision.requestId ?? '', accepted: true, forwardedTo };
+      return { requestId: decision.requestId!, accepted: true, forwardedTo };
     },
     { validator: (decision: HumanDecision) => void routeUpdate(decision, targets(), status) },
   );

@@ -4,6 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { ProcessSpec } from '../../workflows/process-types';
 import { connectTarget, type Target } from '../connect';
 import { CliError, EXIT, UsageError } from '../errors';
+import { safeText } from '../safe-text';
 
 export interface CommonOptions {
   json?: boolean;
@@ -135,11 +136,12 @@ export function action<A extends unknown[]>(
       code = (await fn(...args)) ?? EXIT.ok;
     } catch (error) {
       if (error instanceof CliError) {
-        process.stderr.write(`coasty-temporal: ${error.message}\n`);
+        process.stderr.write(`coasty-temporal: ${safeText(error.message, { multiline: true })}\n`);
         if (error.exitCode === EXIT.usage) process.stderr.write('(see --help)\n');
         code = error.exitCode;
       } else {
-        process.stderr.write(`coasty-temporal: ${(error as Error)?.stack ?? String(error)}\n`);
+        const text = (error as Error)?.stack ?? String(error);
+        process.stderr.write(`coasty-temporal: ${safeText(text, { multiline: true })}\n`);
         code = EXIT.failed;
       }
     }

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { decide, type DecisionSent } from '../decide';
 import { EXIT } from '../errors';
+import { safeText } from '../safe-text';
 import { pauseWhere } from '../watch/format';
 import {
   action,
@@ -43,7 +44,7 @@ export function decideCommand(verb: 'approve' | 'reject'): Command {
           requestId: flags.request,
         });
         if (flags.json) printJson(sent.length === 1 ? sent[0] : sent);
-        else for (const one of sent) process.stdout.write(`${describe(one)}\n`);
+        else for (const one of sent) process.stdout.write(`${safeText(describe(one))}\n`);
         return EXIT.ok;
       }),
     ),

@@ -5,6 +5,7 @@ import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { RUN_STATUSES } from '../../api/types';
 import { coastyStatusKey } from '../../workflows/messages';
 import { EXIT } from '../errors';
+import { safeText } from '../safe-text';
 import { WORKFLOW_TYPES } from '../snapshot';
 import { action, addCommonOptions, printJson, withTarget, type CommonOptions } from './common';
 import { positiveInteger } from './numbers';
@@ -108,13 +109,15 @@ export function listCommand(): Command {
 function table(rows: ListedProcess[]): string {
   if (rows.length === 0) return 'No processes match.\n';
   const header = ['WORKFLOW ID', 'KIND', 'STATUS', 'TEMPORAL', 'STARTED'];
-  const cells = rows.map((row) => [
-    row.workflowId,
-    row.kind,
-    row.coastyStatus ?? '-',
-    row.execution.toLowerCase(),
-    row.startedAt.replace('T', ' ').slice(0, 19),
-  ]);
+  const cells = rows.map((row) =>
+    [
+      row.workflowId,
+      row.kind,
+      row.coastyStatus ?? '-',
+      row.execution.toLowerCase(),
+      row.startedAt.replace('T', ' ').slice(0, 19),
+    ].map((cell) => safeText(cell)),
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const format = (cols: string[]) =>
     cols

@@ -1,7 +1,8 @@
 // `run <file>`: start a process (or attach to the running one with the same id) and watch it to the end.
 // `start <file>`: start it and print its workflow id.
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import type { Target } from '../connect';
+import { MAX_WORKFLOW_ID_CHARS, workflowIdProblem } from '../../workflows/ids';
 import { EXIT } from '../errors';
 import { startProcess, taskQueueWarning, type StartedProcess } from '../start-process';
 import {
@@ -43,7 +44,19 @@ function addStartOptions(command: Command): Command {
     .option(
       '--id <workflow id>',
       'workflow id (default: the process name, so running the same file again attaches to the running process)',
+      parseWorkflowId,
     );
+}
+
+function parseWorkflowId(id: string): string {
+  const problem = workflowIdProblem(id);
+  if (problem) {
+    throw new InvalidArgumentError(
+      `${JSON.stringify(id)} cannot be a workflow id: ${problem}. Use up to ${MAX_WORKFLOW_ID_CHARS} characters, ` +
+        'for example letters, digits and - _ . (any script is fine).',
+    );
+  }
+  return id;
 }
 
 export function runCommand(): Command {

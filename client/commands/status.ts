@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { EXIT } from '../errors';
 import { readOutcome, type Outcome } from '../outcome';
+import { safeText } from '../safe-text';
 import { isClosed, SnapshotReader, type Snapshot } from '../snapshot';
 import { pauseCommands, pauseWhere } from '../watch/format';
 import { batchBar, headline, idWidth, lineText, SYMBOL, toneOf } from '../watch/lines';
@@ -46,5 +47,6 @@ export function statusText(snapshot: Snapshot, outcome: Outcome | undefined, now
   }
   if (snapshot.progressError) out.push(`  ! ${snapshot.progressError}`);
   if (outcome) out.push(`  ended ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}`);
-  return `${out.join('\n')}\n`;
+  // The agent's words (results, errors, questions) are in these lines: one line each, nothing a terminal acts on.
+  return `${out.map((line) => safeText(line)).join('\n')}\n`;
 }

@@ -1,5 +1,7 @@
-// Not a terminal: timestamped lines, one for each change of the process or of a step or item.
+// Not a terminal: timestamped lines, one for each change of the process or of a step or item. Every line
+// goes out through line(), which makes it safe: one line each, nothing a terminal would act on.
 import type { Outcome } from '../outcome';
+import { safeText } from '../safe-text';
 import type { Pause, Snapshot } from '../snapshot';
 import { pauseCommands, pauseWhere } from './format';
 import { headline, idWidth, lineText } from './lines';
@@ -56,6 +58,6 @@ export class PlainView implements View {
   }
 
   private line(text: string): void {
-    this.context.out.write(`${new Date().toISOString()} ${text}\n`);
+    this.context.out.write(`${new Date().toISOString()} ${safeText(text)}\n`);
   }
 }

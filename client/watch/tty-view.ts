@@ -1,6 +1,8 @@
 // The live view in a terminal: one frame (headline, a line per step or item in flight, who is waiting)
-// redrawn in place, at most once a second when nothing changes (for the elapsed times).
+// redrawn in place, at most once a second when nothing changes (for the elapsed times). It writes its own
+// escape sequences, so what it is given is made safe on the way in (before it is measured and clipped).
 import type { Outcome } from '../outcome';
+import { safeText, safeValue } from '../safe-text';
 import type { Pause, Snapshot } from '../snapshot';
 import { pauseCommands, pauseWhere, truncate } from './format';
 import { batchBar, headline, idWidth, lineText, stateText, SYMBOL, toneOf, type Tone } from './lines';
@@ -30,7 +32,8 @@ export class TtyView implements View {
     this.timer.unref();
   }
 
-  update(snapshot: Snapshot): void {
+  update(raw: Snapshot): void {
+    const snapshot = safeValue(raw);
     const changed = JSON.stringify(snapshot) !== JSON.stringify(this.snapshot);
     this.snapshot = snapshot;
     if (changed) this.render(); // else the timer redraws the elapsed times
@@ -42,7 +45,7 @@ export class TtyView implements View {
 
   note(text: string): void {
     this.clear();
-    this.write(`${this.paint('faint', text)}\n`);
+    this.write(`${this.paint('faint', safeText(text))}\n`);
     this.render();
   }
 
@@ -59,7 +62,9 @@ export class TtyView implements View {
     this.render();
   }
 
-  finish(snapshot: Snapshot, outcome: Outcome): void {
+  finish(raw: Snapshot, rawOutcome: Outcome): void {
+    const snapshot = safeValue(raw);
+    const outcome = safeValue(rawOutcome);
     this.snapshot = snapshot;
     this.render({ final: true });
     this.stop();
@@ -70,10 +75,10 @@ export class TtyView implements View {
   }
 
   interrupted(snapshot: Snapshot | undefined, hints: string[]): void {
-    if (snapshot) this.snapshot = snapshot;
+    if (snapshot) this.snapshot = safeValue(snapshot);
     this.render({ final: true });
     this.stop();
-    this.write(`${hints.join('\n')}\n`);
+    this.write(`${hints.map((hint) => safeText(hint)).join('\n')}\n`);
   }
 
   private stop(): void {

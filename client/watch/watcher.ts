@@ -6,6 +6,7 @@ import { sendDecision } from '../decide';
 import { CliError } from '../errors';
 import { readOutcome, type Outcome } from '../outcome';
 import type { Prompter } from '../prompt';
+import { safeBlock, safeText } from '../safe-text';
 import { isClosed, SnapshotReader, type Pause, type Snapshot } from '../snapshot';
 import { pauseCommands, pauseWhere } from './format';
 import type { View } from './view';
@@ -99,12 +100,7 @@ async function promptFor(
   const { view, prompter, signal } = options;
   const out = options.promptOut ?? process.stdout;
   view.suspend();
-  const [approve] = pauseCommands(snapshot, open);
-  out.write(
-    `\n? ${snapshot.name}: ${pauseWhere(open)} waits for a person:\n  ${open.reason}\n` +
-      (open.proposedAction ? `  next action: ${open.proposedAction}\n` : '') +
-      `  (or from another terminal: ${approve})\n`,
-  );
+  out.write(`${questionLines(snapshot, open).join('\n')}\n`);
   const asking = new AbortController();
   const stopAsking = () => asking.abort();
   signal.addEventListener('abort', stopAsking, { once: true });
@@ -138,6 +134,27 @@ async function promptFor(
     view.note(`${pauseWhere(open)} was answered elsewhere.`);
   }
   view.resume();
+}
+
+/**
+ * What the person is asked. The question and the proposed action hold the agent's words: they are made
+ * safe, indented under their heading, and bounded so that they cannot push the heading off the screen.
+ */
+export function questionLines(snapshot: Snapshot, open: Pause): string[] {
+  const [approve] = pauseCommands(snapshot, open);
+  const whereInFull = `npx coasty-temporal status ${snapshot.workflowId} --json`;
+  return [
+    '',
+    safeText(`? ${snapshot.name}: ${pauseWhere(open)} waits for a person:`),
+    ...safeBlock(open.reason, { indent: '  ', maxLines: 12, maxChars: 1200, whereInFull }),
+    ...(open.proposedAction
+      ? [
+          '  next action:',
+          ...safeBlock(open.proposedAction, { indent: '    ', maxLines: 4, maxChars: 400, whereInFull }),
+        ]
+      : []),
+    safeText(`  (or from another terminal: ${approve})`),
+  ];
 }
 
 async function decideAndNote(

@@ -31,7 +31,9 @@ function start(input: Partial<AgentRunInput> & { task: string }) {
   });
 }
 
-async function waitForPause(handle: Awaited<ReturnType<typeof start>>): Promise<AgentRunProgress> {
+async function waitForPause(
+  handle: Pick<Awaited<ReturnType<typeof start>>, 'query'>,
+): Promise<AgentRunProgress> {
   return waitUntil('the run to wait for a person', async () => {
     const progress = (await handle.query(progressQuery)) as AgentRunProgress;
     return progress.status === 'awaiting_human' && progress.awaiting ? progress : undefined;
@@ -99,14 +101,46 @@ test('approve by update; the update is refused while nothing waits for a person'
   assert.equal(result.approvals.length, 1, 'the refused updates left no trace');
 });
 
-test('an early approval is kept for the pause; a duplicate is ignored', async () => {
-  const handle = await start({ task: 'Send the payment [steps=4] [human@2]' });
-  await handle.signal(humanInputSignal, { action: 'approve', message: 'early' });
+test('an approval sent before the pause is ignored: the pause waits for a person who saw it; a duplicate is ignored', async () => {
+  // Delivered with the start, in the first workflow task: before the run exists, so surely before its pause.
+  seq += 1;
+  const handle = await stack.env.client.workflow.signalWithStart(agentRun, {
+    taskQueue: stack.taskQueue,
+    workflowId: `approvals-${process.pid}-${seq}`,
+    args: [
+      { request: { machine_id: `m-${seq}`, task: 'Send the payment [steps=4] [human@2]', max_steps: 50 } },
+    ],
+    signal: humanInputSignal,
+    signalArgs: [{ action: 'approve', message: 'early' }],
+  });
+  const pause = await waitForPause(handle);
+  await handle.signal(humanInputSignal, {
+    action: 'approve',
+    message: 'seen',
+    requestId: pause.awaiting!.requestId,
+  });
   await handle.signal(humanInputSignal, { action: 'reject', message: 'duplicate' });
   const result = await handle.result();
   assert.equal(result.status, 'succeeded');
   assert.equal(result.approvals.length, 1);
-  assert.equal(result.approvals[0]!.message, 'early');
+  assert.equal(result.approvals[0]!.message, 'seen');
+});
+
+test('a message longer than the API accepts is refused by the update, before anything is sent', async () => {
+  const handle = await start({ task: 'Send the payment [steps=3] [human@2]' });
+  const pause = await waitForPause(handle);
+  await assert.rejects(
+    handle.executeUpdate(decideUpdate, {
+      args: [{ action: 'reject', message: 'x'.repeat(10_001), requestId: pause.awaiting!.requestId }],
+    }),
+    (error: Error) => /accepts at most 10000/.test(String(error.cause)),
+  );
+  const truth = await stack.emulator.admin.run(pause.runId!);
+  assert.equal(truth.run.status, 'awaiting_human', 'the run still waits: nothing was sent');
+  await handle.executeUpdate(decideUpdate, {
+    args: [{ action: 'approve', requestId: pause.awaiting!.requestId }],
+  });
+  assert.equal((await handle.result()).status, 'succeeded');
 });
 
 test('two pauses are answered in order, each decision matched to its pause', async () => {

@@ -20,14 +20,23 @@ test('a signal goes to the open gate, else to the running child, else is kept fo
   assert.equal(routeSignal({ action: 'approve' }, idle), 'gate');
 });
 
-test('the update is refused unless a gate waits or a child runs', () => {
+test('the update is refused unless a gate waits or a child runs and the pause is named', () => {
   assert.equal(routeUpdate({ action: 'reject' }, gateOpen, 'awaiting_human'), 'gate');
   assert.equal(routeUpdate({ action: 'reject', requestId: 'review' }, gateOpen, 'awaiting_human'), 'gate');
   assert.throws(
     () => routeUpdate({ action: 'approve', requestId: 'x' }, gateOpen, 's'),
     /not the open one \(review\)/,
   );
-  assert.equal(routeUpdate({ action: 'approve' }, childRuns, 'running'), 'child');
+  assert.equal(routeUpdate({ action: 'approve', requestId: 'evt_4' }, childRuns, 'running'), 'child');
+  assert.throws(
+    () => routeUpdate({ action: 'approve' }, childRuns, 'running'),
+    /name the pause you answer \(requestId/,
+    'forwarded to a step, a decision must name the pause the person saw',
+  );
+  assert.throws(
+    () => routeUpdate({ action: 'reject', message: 'x'.repeat(10_001) }, gateOpen, 'awaiting_human'),
+    /message is 10001 characters; the runs API accepts at most 10000/,
+  );
   assert.throws(
     () => routeUpdate({ action: 'approve', requestId: 'sign_off' }, childRuns, 'running'),
     /gate sign_off is not waiting/,

@@ -147,8 +147,15 @@ test('a decision sent to the chain reaches the child run that waits for a person
     return now.awaiting ? now.awaiting : undefined;
   });
   assert.equal(await coastyStatus(child), 'awaiting_human');
-  const ack = await handle.executeUpdate(decideUpdate, { args: [{ action: 'approve', by: 'bo' }] });
-  assert.deepEqual(ack, { requestId: '', accepted: true, forwardedTo: child.workflowId });
+  await assert.rejects(
+    handle.executeUpdate(decideUpdate, { args: [{ action: 'approve', by: 'bo' }] }),
+    (error: Error) => /name the pause you answer/.test(String(error.cause)),
+    'an unnamed decision could answer a later pause nobody saw',
+  );
+  const ack = await handle.executeUpdate(decideUpdate, {
+    args: [{ action: 'approve', by: 'bo', requestId: pause.requestId }],
+  });
+  assert.deepEqual(ack, { requestId: pause.requestId, accepted: true, forwardedTo: child.workflowId });
   const result = await handle.result();
   assert.equal(result.status, 'succeeded');
   assert.equal(result.approvals.length, 1);

@@ -4,6 +4,7 @@ import type { ChaosContext } from './lib/context';
 import { suiteTag } from './lib/context';
 import { machineFacts } from './lib/report';
 import { emptyRow, rowPassed, type ChaosReport, type ChaosRow } from './lib/types';
+import { faultsAfterCreation } from './scenarios/after-creation';
 import { badApiBodies, badCliArguments, badProcessFiles } from './scenarios/bad-input';
 import { errorStorms } from './scenarios/error-storms';
 import { malformedStreams } from './scenarios/malformed';
@@ -22,6 +23,7 @@ export const SCENARIOS: ScenarioEntry[] = [
   { name: 'drops', run: async (ctx) => [await streamDropsEveryK(ctx), await streamDropsAtRandom(ctx)] },
   { name: 'storms', run: errorStorms },
   { name: 'malformed', run: malformedStreams },
+  { name: 'after-creation', run: faultsAfterCreation },
   {
     name: 'bad-input',
     run: async (ctx) => [await badApiBodies(ctx), await badProcessFiles(ctx), await badCliArguments(ctx)],

@@ -57,6 +57,19 @@ test('bad usage exits 2 and shows the usage', async () => {
     [['list', '--limit', '0'], /whole number/],
     [['run', join(dir, 'broken.yaml')], /broken\.yaml:\d+:\d+ .*tsak/],
     [['start', join(dir, 'gate.yaml'), '--input', 'novalue'], /--input expects name=value/],
+    [
+      ['start', join(dir, 'gate.yaml'), '--id', 'pay\u0007ment'],
+      /cannot be a workflow id: it holds the control character U\+0007/,
+    ],
+    [
+      ['start', join(dir, 'gate.yaml'), '--id', 'x'.repeat(201)],
+      /cannot be a workflow id: it has 201 characters; at most 200/,
+    ],
+    // Checked before anything is sent: the runs API would refuse it after the workflow took it.
+    [
+      ['reject', 'some-process', '-m', 'x'.repeat(10_001)],
+      /Not sent: message is 10001 characters; the runs API accepts at most 10000/,
+    ],
   ];
   await Promise.all(
     cases.map(async ([args, message]) => {

@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Client } from '@temporalio/client';
-import proto from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time';
 import { Worker } from '@temporalio/worker';
 import { RunsClient } from '../../api/runs-client';
@@ -113,11 +112,7 @@ test('new histories use the prefixed activity names behind the patch marker, and
 
 test('histories recorded before the prefixed names replay through the plugin-built worker', async () => {
   const recorded = JSON.parse(await readFile(legacyHistories, 'utf8')) as Record<string, unknown>;
-  // Parsed with the proto classes: the SDK's own JSON reader trips over a second protobufjs copy here.
-  const histories = Object.entries(recorded).map(([workflowId, json]) => ({
-    workflowId,
-    history: proto.temporal.api.history.v1.History.fromObject(json as object),
-  }));
+  const histories = Object.entries(recorded).map(([workflowId, history]) => ({ workflowId, history }));
   assert.ok(histories.length >= 8);
   const replays = Worker.runReplayHistories(
     { workflowsPath, plugins: [new CoastyPlugin({ runsClient: runs })] },
@@ -185,4 +180,25 @@ test('a namespace without CoastyStatus: the worker refuses to start with the com
       `${id} has no CoastyStatus`,
     );
   }
+});
+
+test('the recorded replay fixtures (test/replay/histories) replay through the plugin-built worker too', async () => {
+  const dir = new URL('../replay/histories/', import.meta.url);
+  const workflowIds = JSON.parse(await readFile(new URL('workflow-ids.json', dir), 'utf8')) as Record<
+    string,
+    string
+  >;
+  const histories = await Promise.all(
+    Object.entries(workflowIds).map(async ([name, workflowId]) => ({
+      workflowId,
+      history: JSON.parse(await readFile(new URL(name, dir), 'utf8')) as unknown,
+    })),
+  );
+  assert.ok(histories.length >= 8);
+  const failures: string[] = [];
+  const plugins = [new CoastyPlugin({ runsClient: runs })];
+  for await (const replay of Worker.runReplayHistories({ workflowsPath, plugins }, histories)) {
+    if (replay.error) failures.push(`${replay.workflowId}: ${replay.error.message}`);
+  }
+  assert.deepEqual(failures, []);
 });

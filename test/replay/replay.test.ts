@@ -1,0 +1,42 @@
+// Workflow code is forever: every history recorded from real runs (test/replay/record.ts) must replay
+// with today's workflow code, or workflows open across a deploy would fail every task.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { Worker } from '@temporalio/worker';
+import { workflowsPath } from '../../worker';
+import '../helpers/temporal';
+
+const dir = new URL('./histories/', import.meta.url);
+// Replay needs each history's own workflow id (child ids are built from it).
+const workflowIds: Record<string, string> = JSON.parse(
+  readFileSync(new URL('workflow-ids.json', dir), 'utf8'),
+);
+const fixtures = readdirSync(dir)
+  .filter((name) => name in workflowIds)
+  .sort()
+  .map((name) => ({
+    name,
+    workflowId: workflowIds[name]!,
+    history: JSON.parse(readFileSync(new URL(name, dir), 'utf8')),
+  }));
+
+test('every recorded history replays with the current workflow code', async () => {
+  assert.ok(fixtures.length >= 8, `fixtures found: ${fixtures.length}`);
+  const failures: string[] = [];
+  for await (const result of Worker.runReplayHistories({ workflowsPath }, fixtures)) {
+    if (result.error) failures.push(`${result.runId} (${result.workflowId}): ${result.error.message}`);
+  }
+  assert.deepEqual(failures, []);
+});
+
+test('a workflow whose commands were reordered fails the replay (the test above can fail)', async () => {
+  const paused = fixtures.find((fixture) => fixture.name.endsWith('agent-run-pause.json'))!;
+  const reordered = fileURLToPath(new URL('./fixtures/reordered-workflows.ts', import.meta.url));
+  await assert.rejects(
+    Worker.runReplayHistory({ workflowsPath: reordered }, paused.history, paused.workflowId),
+    (error: Error) => error instanceof DeterminismViolationError || /[Nn]ondeterminism/.test(error.message),
+  );
+});
