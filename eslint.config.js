@@ -45,7 +45,9 @@ const workflowImports = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'bench/results/**', '.coasty-temporal/**'] },
+  {
+    ignores: ['node_modules/**', '**/node_modules/**', 'dist/**', 'bench/results/**', '.coasty-temporal/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -4,7 +4,14 @@ import { RunsClient } from '../api/runs-client';
 import type { Run } from '../api/types';
 import { substituteSecrets } from '../workflows/templates';
 import { toActivityFailure } from './failures';
-import { redactSummary, SECRET_PREFIX, secretRedactor, workerSecrets } from './secrets';
+import {
+  redactSummary,
+  SECRET_PREFIX,
+  secretRedactor,
+  sourceSecrets,
+  workerSecrets,
+  type SecretSource,
+} from './secrets';
 import { followRun } from './stream-run';
 import { emptySummary, summaryFromRun } from './summary';
 import type {
@@ -20,16 +27,22 @@ export interface ActivityDependencies {
   client: RunsClient;
   /** Where `{{secret.NAME}}` values come from: `COASTY_SECRET_NAME` (default: process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Instead of `env`: a function from NAME to the value. */
+  secrets?: SecretSource;
 }
 
-export function createActivities({ client: plainClient, env = process.env }: ActivityDependencies) {
-  const secretValue = (name: string) => env[`${SECRET_PREFIX}${name}`];
+export function createActivities({ client: plainClient, env = process.env, secrets }: ActivityDependencies) {
+  const fromSource = secrets && sourceSecrets(secrets);
+  const secretValue = fromSource?.value ?? ((name: string) => env[`${SECRET_PREFIX}${name}`]);
   /** For summaries: what the agent reports, with the worker's secrets masked. */
-  const redactText = secretRedactor(env);
+  const redactText = fromSource?.redact ?? secretRedactor(env);
   // Tasks carry the secrets to the API, and a server may echo them in an error: its messages are
-  // redacted on the raw text, before they are cut (api/redact.ts).
-  const client = plainClient.withSecrets(workerSecrets(env));
-  const redact = (text: string) => client.redact(text);
+  // redacted on the raw text, before they are cut (api/redact.ts). Secrets from a SecretSource are
+  // known only once handed out, so they are masked after (a cut one may show in part).
+  const client = plainClient.withSecrets(fromSource ? [] : workerSecrets(env));
+  const redact = fromSource
+    ? (text: string) => fromSource.redact(client.redact(text))
+    : (text: string) => client.redact(text);
 
   return {
     /** Creates the run exactly once: the idempotency key is the same on every retry and replay. */

@@ -21,6 +21,30 @@ export function secretRedactor(env: NodeJS.ProcessEnv): Redact {
   return redactorOf(workerSecrets(env));
 }
 
+/** Where `{{secret.NAME}}` values come from when not from `COASTY_SECRET_NAME` variables. */
+export type SecretSource = (name: string) => string | undefined;
+
+/**
+ * For a SecretSource: values cannot be listed up front, so each one is masked as `[secret NAME]`
+ * once this worker process has handed it out (a run created by another process is masked after this
+ * one resolves the same secret).
+ */
+export function sourceSecrets(source: SecretSource): { value: SecretSource; redact: Redact } {
+  const seen = new Map<string, Secret>();
+  let redact: Redact = noSecrets;
+  return {
+    value(name) {
+      const value = source(name);
+      if (value && !seen.has(value)) {
+        seen.set(value, { value, label: `[secret ${name}]` });
+        redact = redactorOf([...seen.values()]);
+      }
+      return value;
+    },
+    redact: (text) => redact(text),
+  };
+}
+
 /** The summary with every free text passed through `redact`. */
 export function redactSummary(summary: RunSummary, redact: Redact): RunSummary {
   if (redact === noSecrets) return summary;

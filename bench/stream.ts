@@ -23,6 +23,7 @@ import { followRun } from '../activities/stream-run';
 import { RunsClient } from '../api/runs-client';
 import type { Run } from '../api/types';
 import { agentRun, type AgentRunResult } from '../workflows/agent-run';
+import { isStreamActivityType } from '../workflows/names';
 import { loadProfile, packageOf, selfTime, streamBucket, type CpuProfile } from './profile-summary';
 import {
   bundleWorkflows,
@@ -229,7 +230,7 @@ async function readWorker(
   let completedAt = 0;
   for (const event of history.events ?? []) {
     const attrs = event.activityTaskScheduledEventAttributes;
-    if (attrs?.activityType?.name === 'streamRun') {
+    if (isStreamActivityType(attrs?.activityType?.name)) {
       scheduledId = String(event.eventId);
       scheduledAt = toMs(event.eventTime);
     }

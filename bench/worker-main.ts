@@ -16,6 +16,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type { StreamCursor } from '../activities/types';
 import { RunsClient } from '../api/runs-client';
 import { createWorker } from '../worker/index';
+import { isStreamActivityType } from '../workflows/names';
 
 const { values } = parseArgs({
   options: {
@@ -61,7 +62,7 @@ stdinLines.on('line', (line) => {
 const probeTimes: number[] = [];
 
 function probe(ctx: Context) {
-  if (ctx.info.activityType !== 'streamRun') return {};
+  if (!isStreamActivityType(ctx.info.activityType)) return {};
   const heartbeat = ctx.heartbeat;
   let last: string | undefined;
   (ctx as { heartbeat: (details?: unknown) => void }).heartbeat = (details?: unknown) => {

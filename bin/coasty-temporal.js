@@ -1,6 +1,14 @@
 #!/usr/bin/env node
-// The project runs its TypeScript sources directly through tsx: no build step between `npm install` and use.
-import { register } from 'tsx/esm/api';
+// Installed from the package: the compiled CLI in dist/. In a checkout of the repository (the
+// TypeScript sources beside this file, tsx among the dev dependencies): the sources through tsx, so
+// there is no build step between an edit and a run, and a stale dist/ is never what runs.
+import { existsSync } from 'node:fs';
+import { URL } from 'node:url';
 
-register();
-await import('../client/cli.ts');
+if (existsSync(new URL('../client/cli.ts', import.meta.url))) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../client/cli.ts');
+} else {
+  await import('../dist/client/cli.js');
+}

@@ -4,8 +4,9 @@
 // second Ctrl-C says "stop now anyway".
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
+import { WORKFLOW_TYPE_NAMES } from '../workflows/names';
 
-const RUNS_IN_FLIGHT = `WorkflowType IN ('agentRun', 'batchItem') AND ExecutionStatus = 'Running'`;
+const RUNS_IN_FLIGHT = `WorkflowType IN ('${WORKFLOW_TYPE_NAMES.agentRun}', '${WORKFLOW_TYPE_NAMES.batchItem}') AND ExecutionStatus = 'Running'`;
 
 export async function waitForRunsToSettle(client: Client, log: (line: string) => void): Promise<void> {
   const stopNow = new AbortController();

@@ -7,8 +7,8 @@ import {
   type WorkflowExecutionDescription,
   type WorkflowExecutionStatusName,
 } from '@temporalio/client';
-import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import type { StreamCursor } from '../activities/types';
+import { decodeHeartbeatCursor } from './heartbeat-cursor';
 import type { StepAction } from '../api/types';
 import {
   progressQuery,
@@ -18,15 +18,16 @@ import {
   type ChainProgress,
   type ChainStepProgress,
 } from '../workflows/messages';
+import { isStreamActivityType, WORKFLOW_TYPE_NAMES } from '../workflows/names';
 import { CliError } from './errors';
 
 export type ProcessKind = 'agentRun' | 'chain' | 'batch' | 'unknown';
 
 export const WORKFLOW_TYPES: Record<string, ProcessKind> = {
-  agentRun: 'agentRun',
-  batchItem: 'agentRun',
-  runChain: 'chain',
-  runBatch: 'batch',
+  [WORKFLOW_TYPE_NAMES.agentRun]: 'agentRun',
+  [WORKFLOW_TYPE_NAMES.batchItem]: 'agentRun',
+  [WORKFLOW_TYPE_NAMES.runChain]: 'chain',
+  [WORKFLOW_TYPE_NAMES.runBatch]: 'batch',
 };
 
 /** One person-needed pause; a decision for it goes to `workflowId` with `requestId`. */
@@ -315,18 +316,8 @@ export class SnapshotReader {
   /** The stream activity's last heartbeat (a StreamCursor), if the run is being followed now. */
   private async streamCursor(description: WorkflowExecutionDescription): Promise<StreamCursor | undefined> {
     const pending = description.raw.pendingActivities ?? [];
-    const stream = pending.find((activity) => activity.activityType?.name === 'streamRun');
-    const payloads = stream?.heartbeatDetails?.payloads;
-    if (!payloads?.length) return undefined;
-    try {
-      return await decodeFromPayloadsAtIndex<StreamCursor>(
-        this.client.options.loadedDataConverter,
-        0,
-        payloads,
-      );
-    } catch {
-      return undefined;
-    }
+    const stream = pending.find((activity) => isStreamActivityType(activity.activityType?.name));
+    return decodeHeartbeatCursor(this.client, stream?.heartbeatDetails?.payloads);
   }
 }
 

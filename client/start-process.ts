@@ -1,8 +1,12 @@
 // Start a process (a chain or a batch) from its spec, or attach to the one already running under that id.
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WORKFLOW_TYPE_NAMES } from '../workflows/names';
 import type { ProcessSpec } from '../workflows/process-types';
 
-export const WORKFLOW_TYPE_OF = { chain: 'runChain', batch: 'runBatch' } as const;
+export const WORKFLOW_TYPE_OF = {
+  chain: WORKFLOW_TYPE_NAMES.runChain,
+  batch: WORKFLOW_TYPE_NAMES.runBatch,
+} as const;
 
 export interface StartedProcess {
   workflowId: string;

@@ -1,5 +1,4 @@
 import {
-  ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
@@ -7,16 +6,13 @@ import {
   isCancellation,
   log,
   patched,
-  proxyActivities,
-  proxyLocalActivities,
   setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import type { CreatedRun, CreateRunInput, RunSummary, StreamCursor } from '../activities/types';
+import type { RunSummary, StreamCursor } from '../activities/types';
 import type { Duration } from '@temporalio/common';
 import { isTerminalStatus, type CreateRunRequest, type RunError, type RunStatus } from '../api/types';
+import { agentActivities, type AgentActivities } from './agent-activities';
 import { executionTag } from './agent-input';
 import { ApprovalInbox } from './approvals';
 import { isValidDecision, validateDecision } from './decision-rules';
@@ -32,6 +28,7 @@ import {
   type CoastyStatus,
   type HumanDecision,
 } from './messages';
+import { upsertSearchAttributes } from './search-attributes';
 
 export type ApprovalTimeoutPolicy = 'reject' | 'cancel' | 'fail';
 
@@ -44,6 +41,8 @@ export interface AgentRunInput {
   approvalTimeoutPolicy?: ApprovalTimeoutPolicy;
   /** Heartbeat timeout of the stream activity (default 30 s); a dead worker is noticed after it. */
   streamHeartbeatTimeout?: Duration;
+  /** Task queue of the stream activity (a dedicated pool of stream workers); default: this workflow's. */
+  streamTaskQueue?: string;
 }
 
 export interface AgentRunResult {
@@ -56,53 +55,6 @@ export interface AgentRunResult {
   approvals: ApprovalRecord[];
   /** How the events arrived: each handled once; drops cost reconnects, crashes cost stream retries. */
   delivery: { eventsHandled: number; reconnects: number; streamRetries: number };
-}
-
-// Activities mark 4xx failures non-retryable themselves and carry Retry-After as nextRetryDelay.
-const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' };
-
-const {
-  resumeRun,
-  cancelRun,
-  getRunSummary,
-  createRun: createRunActivity,
-} = proxyActivities<Activities>({
-  startToCloseTimeout: '60s',
-  retry,
-});
-
-// A local activity: the POST goes out while the first workflow task runs, with no activity task for
-// the server to schedule, dispatch and record; the run id lands in history as a marker. A retry after
-// a crash re-sends the same Idempotency-Key, so it still creates (and bills) one run. Bounded below
-// the workflow task timeout: a local activity retrying longer makes the SDK complete a workflow task
-// every 8 s as a heartbeat (3 history events each), for as long as the API is down.
-const { createRun: createRunLocally } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '5s',
-  // Core does not end a retrying local activity at its scheduleToCloseTimeout: the attempts bound it.
-  scheduleToCloseTimeout: '5s',
-  retry: { ...retry, maximumAttempts: 3 },
-});
-
-/** Creates the run exactly once: locally first, then as a normal activity (whose retries add no history), same key. */
-async function createRunOnce(input: CreateRunInput): Promise<CreatedRun> {
-  try {
-    return await createRunLocally(input);
-  } catch (error) {
-    if (error instanceof ApplicationFailure && error.nonRetryable) throw error;
-    log.warn(
-      `createRun did not succeed locally in 3 attempts, retrying as an activity: ${(error as Error).message}`,
-    );
-    return createRunActivity(input);
-  }
-}
-
-function streamActivity(heartbeatTimeout: Duration) {
-  return proxyActivities<Activities>({
-    startToCloseTimeout: '48h',
-    heartbeatTimeout,
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry,
-  }).streamRun;
 }
 
 export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
@@ -157,7 +109,11 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
   if (workflowInfo().typedSearchAttributes.get(coastyStatusKey) !== status) {
     upsertSearchAttributes([{ key: coastyStatusKey, value: status }]);
   }
-  const streamRun = streamActivity(input.streamHeartbeatTimeout ?? '30s');
+  const activities = agentActivities({
+    streamHeartbeatTimeout: input.streamHeartbeatTimeout ?? '30s',
+    streamTaskQueue: input.streamTaskQueue,
+  });
+  const { createRun, streamRun, resumeRun, cancelRun, getRunSummary } = activities;
   const timeoutPolicy = input.approvalTimeoutPolicy ?? 'reject';
   // Same on every retry and replay of this execution; different when the workflow id is started again.
   const { workflowId, firstExecutionRunId } = workflowInfo();
@@ -165,7 +121,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
 
   // Creating is never interrupted: once the POST may have happened we must know the run id to cancel it.
   const created = await CancellationScope.nonCancellable(() =>
-    createRunOnce({ idempotencyKey, request: input.request }),
+    createRun({ idempotencyKey, request: input.request }),
   );
   summary = { runId: created.runId, status: created.status, steps: 0, costCents: 0, eventsHandled: 0 };
   setStatus(created.status);
@@ -248,7 +204,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     // Decided from the workflow's own state: with a dead stream worker a cancel reaches us as an
     // activity timeout or failure, not as a CancelledFailure.
     const cancelled = CancellationScope.current().consideredCancelled;
-    summary = await stopRemoteRun(summary, error);
+    summary = await stopRemoteRun(activities, summary, error);
     setStatus(cancelled ? 'cancelled' : 'failed');
     if (cancelled) throw isCancellation(error) ? error : new CancelledFailure('agentRun was cancelled');
     throw failureWithCost(error, result(summary, approvals, cursor));
@@ -283,7 +239,11 @@ function result(
  * Never interrupted. A cleanup that cannot finish (the API refuses the key) is logged, and the
  * workflow still fails with its first error.
  */
-async function stopRemoteRun(summary: RunSummary, cause: unknown): Promise<RunSummary> {
+async function stopRemoteRun(
+  { cancelRun, getRunSummary }: AgentActivities,
+  summary: RunSummary,
+  cause: unknown,
+): Promise<RunSummary> {
   return CancellationScope.nonCancellable(async () => {
     try {
       if (!isTerminalStatus(summary.status)) await cancelRun({ runId: summary.runId });

@@ -9,6 +9,7 @@ import {
 } from '@temporalio/workflow';
 import type { RunError } from '../api/types';
 import { agentRun, type AgentRunInput, type AgentRunResult } from './agent-run';
+import { childSummary } from './agent-activities';
 import { agentRunInput, cancelledByApprovalTimeout } from './agent-input';
 import { usdToCents, worstCaseCents } from './budget';
 import { childFailure, runResultIn } from './child-failure';
@@ -42,7 +43,13 @@ export async function runAgentStep(
     const task = context.render(step.task, step.id);
     Object.assign(record, { state: 'creating', workflowId, attempts: attempt, runId: undefined });
     const input = agentRunInput(step, task, `${context.runTag}-${attempt}`);
-    const outcome = await runChild(workflowId, input, record, context.child);
+    const outcome = await runChild(
+      workflowId,
+      childSummary(step.id, step.task),
+      input,
+      record,
+      context.child,
+    );
 
     if ('result' in outcome) {
       const run = outcome.result;
@@ -83,6 +90,7 @@ export async function runAgentStep(
 
 async function runChild(
   workflowId: string,
+  staticSummary: string,
   input: AgentRunInput,
   record: StepRecord,
   forwarder: ChildForwarder,
@@ -92,6 +100,7 @@ async function runChild(
     const handle = await startChild(agentRun, {
       ...startsCreating,
       workflowId,
+      staticSummary,
       args: [input],
       // Cancelling the chain cancels the child, and the chain waits until the child has cancelled
       // its remote run. If the chain is terminated instead, the child is asked to cancel too.

@@ -1,8 +1,9 @@
 // Messages understood by agentRun, runChain and runBatch; the client imports these definitions.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 import type { AwaitingHumanInfo } from '../activities/types';
 import type { RunStatus, StepAction } from '../api/types';
+import { searchAttributesEnabled } from './search-attributes';
 
 export interface HumanDecision {
   action: 'approve' | 'reject';
@@ -52,14 +53,30 @@ export interface DecisionAck {
 
 export const humanInputSignal = defineSignal<[HumanDecision]>('humanInput');
 export const decideUpdate = defineUpdate<DecisionAck, [HumanDecision]>('decide');
-export const progressQuery = defineQuery<unknown>('progress');
+/** What `progress` answers, told apart by `kind`. */
+export type ProcessProgress = AgentRunProgress | ChainProgress | BatchProgress;
 /** Sent by runBatch to an item's leftover child only to learn whether it still runs; it does nothing. */
 export const leftoverProbeSignal = defineSignal('coastyLeftoverProbe');
 
-export const coastyStatusKey = defineSearchAttributeKey('CoastyStatus', SearchAttributeType.KEYWORD);
+export const progressQuery = defineQuery<ProcessProgress>('progress');
 
-/** Start options of a child agentRun: its first status is set by the start itself, not by an upsert. */
-export const startsCreating = { typedSearchAttributes: [{ key: coastyStatusKey, value: 'creating' }] };
+// Declared, not inferred: the inferred type names a deep path of @temporalio/common that NodeNext cannot resolve.
+type KeywordKey = ReturnType<typeof defineSearchAttributeKey<'KEYWORD'>>;
+
+export const coastyStatusKey: KeywordKey = defineSearchAttributeKey(
+  'CoastyStatus',
+  SearchAttributeType.KEYWORD,
+);
+
+/**
+ * Start options of a child agentRun: its first status is set by the start itself, not by an upsert
+ * (nothing when this worker's search attributes are off: the start would be refused).
+ */
+export const startsCreating = {
+  get typedSearchAttributes(): SearchAttributePair[] | undefined {
+    return searchAttributesEnabled() ? [{ key: coastyStatusKey, value: 'creating' }] : undefined;
+  },
+};
 
 // ---- runChain and runBatch ----
 

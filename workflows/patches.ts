@@ -7,6 +7,7 @@
 import { patched } from '@temporalio/workflow';
 import type { ApprovalInbox } from './approvals';
 import type { HumanDecision } from './messages';
+import { ACTIVITY_NAMES_PATCH } from './names';
 
 export const PATCHES = {
   /** agentRun cancels its remote run on every exit that is not a terminal run state, and says what it cost. */
@@ -15,6 +16,8 @@ export const PATCHES = {
   decisionsForOpenPauseOnly: 'decisions-for-open-pause-only',
   /** runBatch waits for an item's leftover child that still runs instead of counting it done. */
   batchWaitsForLeftover: 'batch-waits-for-leftover-child',
+  /** agentRun schedules its activities as `coasty.*` (ACTIVITY_TYPE_NAMES) instead of the bare names. */
+  prefixedActivityNames: ACTIVITY_NAMES_PATCH,
 } as const;
 
 /** Offers a decision under the rule of the history being run (see ApprovalInbox). */

@@ -25,13 +25,13 @@ import {
   sleep,
   startChild,
   type ChildWorkflowHandle,
-  upsertSearchAttributes,
   WorkflowIdReusePolicy,
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { RunError } from '../api/types';
 import type { AgentRunInput, AgentRunResult } from './agent-run';
+import { childSummary } from './agent-activities';
 import { agentRunInput, cancelledByApprovalTimeout, executionTag } from './agent-input';
 import { BATCH_ITEM_FAILED, batchItem } from './batch-item';
 import {
@@ -59,6 +59,7 @@ import {
   type StepState,
 } from './messages';
 import { PATCHES } from './patches';
+import { upsertSearchAttributes } from './search-attributes';
 import type { BatchSpec } from './process-types';
 import { renderTemplate, TemplateError } from './templates';
 
@@ -156,7 +157,7 @@ export async function runBatch(spec: BatchSpec, carried?: BatchState): Promise<B
   });
 
   const runItem = async (entry: InFlight): Promise<Outcome> => {
-    const { job, machineId, workflowId } = entry;
+    const { job, key, machineId, workflowId } = entry;
     let task: string;
     try {
       task = renderTemplate(spec.taskTemplate, { input: spec.inputs, item: spec.items[job.index]!.fields });
@@ -166,7 +167,12 @@ export async function runBatch(spec: BatchSpec, carried?: BatchState): Promise<B
     }
     const input = agentRunInput({ ...spec.stepDefaults, machineId }, task, `${runTag}-${job.attempt}`);
     try {
-      const handle = await startItemChild(workflowId, job.attempt, input);
+      const handle = await startItemChild(
+        workflowId,
+        childSummary(key, spec.taskTemplate),
+        job.attempt,
+        input,
+      );
       // Workflow code cannot read a closed child's result: the earlier success is counted, cost 0 here.
       if (handle === 'doneBefore') return { kind: 'doneBefore' };
       entry.state = 'running';
@@ -272,6 +278,7 @@ export async function runBatch(spec: BatchSpec, carried?: BatchState): Promise<B
  */
 async function startItemChild(
   workflowId: string,
+  staticSummary: string,
   attempt: number,
   input: AgentRunInput,
 ): Promise<ChildWorkflowHandle<typeof batchItem> | 'doneBefore'> {
@@ -281,6 +288,7 @@ async function startItemChild(
       return await startChild(batchItem, {
         ...startsCreating,
         workflowId,
+        staticSummary,
         args: [input],
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
         cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,

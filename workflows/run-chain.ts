@@ -14,7 +14,6 @@ import {
   condition,
   isCancellation,
   setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { executionTag } from './agent-input';
@@ -38,6 +37,7 @@ import {
   type DecisionAck,
   type HumanDecision,
 } from './messages';
+import { upsertSearchAttributes } from './search-attributes';
 import type { ChainSpec } from './process-types';
 import { renderTemplate, TemplateError, type TemplateStepOutput } from './templates';
 

@@ -74,8 +74,12 @@ test('the history holds ciphertext only: no task, no placeholder, no result, eve
   collect(history.events);
   // A local activity's marker (createRun) also carries the SDK's own bookkeeping, which the SDK never
   // encodes: check that it is only that (ids, attempt, times), then leave it out.
+  // So does a `patched()` marker: its `patch-data` is the patch id (workflows/patches.ts) and a flag.
   const markerBookkeeping = new Set<unknown>(
-    history.events!.flatMap((e) => e.markerRecordedEventAttributes?.details?.data?.payloads ?? []),
+    history.events!.flatMap((e) => [
+      ...(e.markerRecordedEventAttributes?.details?.data?.payloads ?? []),
+      ...(e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? []),
+    ]),
   );
   for (const payload of markerBookkeeping) {
     const { data } = payload as { data: Uint8Array };
@@ -88,6 +92,8 @@ test('the history holds ciphertext only: no task, no placeholder, no result, eve
       'complete_time',
       'backoff',
       'original_schedule_time',
+      'id',
+      'deprecated',
     ];
     assert.deepEqual(
       fields.filter((field) => !allowed.includes(field)),

@@ -1,0 +1,172 @@
+// CoastyPlugin: what a Temporal worker needs to run agentRun, runChain and runBatch beside its own
+// workflows: our activities under prefixed names, the payload codec, the worker defaults our
+// activities rely on, and a check that the namespace has the CoastyStatus search attribute.
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PayloadCodec } from '@temporalio/common';
+import type { ClientOptions, ClientPlugin } from '@temporalio/client';
+import { SimplePlugin } from '@temporalio/plugin';
+import {
+  NativeConnection,
+  Runtime,
+  type BundleOptions,
+  type BundlerPlugin,
+  type ReplayWorkerOptions,
+  type Worker,
+  type WorkerOptions,
+  type WorkerPlugin,
+} from '@temporalio/worker';
+import { createActivities, type Activities } from '../activities';
+import type { SecretSource } from '../activities/secrets';
+import { RunsClient } from '../api/runs-client';
+import { codecFromEnv } from '../codec';
+import { ACTIVITY_TYPE_NAMES, LEGACY_ACTIVITY_TYPE_NAMES, type ActivityKey } from '../workflows/names';
+import { checkSearchAttributes } from './search-attribute-check';
+
+/**
+ * Each followed run holds one activity slot for as long as it streams (an open socket, mostly idle),
+ * so the activity slots bound the number of runs one worker follows at once; 1,000 streams cost
+ * little CPU and memory (see the README, "Activity slots").
+ */
+export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 1000;
+/**
+ * Cancellation reaches an activity only in a heartbeat response, and the SDK throttles heartbeats to
+ * 0.8 x the heartbeat timeout (24 s for our 30 s): a cancelled process would keep its remote run
+ * going that long. 5 s bounds that delay and what a crash replays, for one heartbeat RPC per 5 s per stream.
+ */
+export const DEFAULT_MAX_HEARTBEAT_THROTTLE = '5s';
+
+const sourceExtension = extname(fileURLToPath(import.meta.url));
+/** The interceptor module that switches search attributes off in the workflow sandbox. */
+export const searchAttributesOffModule = fileURLToPath(
+  new URL(`../workflows/search-attributes-off${sourceExtension}`, import.meta.url),
+);
+
+export interface CoastyPluginOptions {
+  /** The runs API root; default `COASTY_BASE_URL`. */
+  baseUrl?: string;
+  /** The runs API key; default `COASTY_API_KEY`. Only the worker holds it. */
+  apiKey?: string;
+  /** Instead of `baseUrl` and `apiKey`: a client you made (the plugin then does not close it). */
+  runsClient?: RunsClient;
+  /**
+   * Where `{{secret.NAME}}` values come from: an environment (`COASTY_SECRET_NAME`; default
+   * `process.env`) or a function from NAME to the value.
+   */
+  secrets?: NodeJS.ProcessEnv | SecretSource;
+  /**
+   * Write the CoastyStatus search attribute (default true; `list --awaiting` needs it). On, the worker
+   * refuses to start in a namespace without it; off, no workflow of this worker writes it.
+   */
+  searchAttributes?: boolean;
+  /**
+   * Payload codec for workers and clients given this plugin: default AES-256-GCM from
+   * `COASTY_CODEC_KEY` when set (see "Encrypted histories"), `false` for none.
+   */
+  codec?: PayloadCodec | false;
+  /** Where the defaults above are read from; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * `Worker.create({ plugins: [new CoastyPlugin()] })` and `new Client({ plugins: [...] })` (the same
+ * data converter). Built on `@temporalio/plugin`'s SimplePlugin, wrapped rather than extended
+ * because its `configureWorker` is synchronous and the namespace check is not.
+ */
+export class CoastyPlugin implements WorkerPlugin, ClientPlugin, BundlerPlugin {
+  readonly name = 'coasty-temporal';
+  readonly searchAttributes: boolean;
+  readonly #simple: SimplePlugin;
+  #runsClient: RunsClient | undefined;
+  readonly #ownsRunsClient: boolean;
+
+  constructor(private readonly coastyOptions: CoastyPluginOptions = {}) {
+    const env = coastyOptions.env ?? process.env;
+    const codec = coastyOptions.codec === undefined ? codecFromEnv(env) : coastyOptions.codec || undefined;
+    this.searchAttributes = coastyOptions.searchAttributes ?? true;
+    this.#simple = new SimplePlugin({
+      name: this.name,
+      ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}),
+      ...(this.searchAttributes
+        ? {}
+        : { workerInterceptors: { workflowModules: [searchAttributesOffModule] } }),
+    });
+    this.#runsClient = coastyOptions.runsClient;
+    this.#ownsRunsClient = !coastyOptions.runsClient;
+  }
+
+  configureClient(options: Omit<ClientOptions, 'plugins'>): Omit<ClientOptions, 'plugins'> {
+    return this.#simple.configureClient(options);
+  }
+
+  configureBundler(options: BundleOptions): BundleOptions {
+    return this.#simple.configureBundler(options);
+  }
+
+  configureReplayWorker(options: ReplayWorkerOptions): ReplayWorkerOptions {
+    return this.#simple.configureReplayWorker(options);
+  }
+
+  async configureWorker(options: WorkerOptions): Promise<WorkerOptions> {
+    if (this.searchAttributes) await this.#checkNamespace(options);
+    const configured = this.#simple.configureWorker(options);
+    const ours = this.activities();
+    return {
+      ...configured,
+      // A user's activity of a legacy name (say their own `createRun`) wins over ours; prefixed ones are ours.
+      activities: {
+        ...namedActivities(ours, LEGACY_ACTIVITY_TYPE_NAMES),
+        ...configured.activities,
+        ...namedActivities(ours, ACTIVITY_TYPE_NAMES),
+      },
+      maxConcurrentActivityTaskExecutions:
+        configured.maxConcurrentActivityTaskExecutions ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,
+      maxHeartbeatThrottleInterval: configured.maxHeartbeatThrottleInterval ?? DEFAULT_MAX_HEARTBEAT_THROTTLE,
+      // Pollers follow the backlog: a burst of starts (a batch, a fleet) is picked up by more pollers
+      // (bench/concurrency.ts: 300 runs, wall 12 s -> 9.7 s against the fixed default).
+      workflowTaskPollerBehavior: configured.workflowTaskPollerBehavior ?? { type: 'autoscaling' },
+      activityTaskPollerBehavior: configured.activityTaskPollerBehavior ?? { type: 'autoscaling' },
+    };
+  }
+
+  async runWorker(worker: Worker, next: (worker: Worker) => Promise<void>): Promise<void> {
+    try {
+      await next(worker);
+    } finally {
+      if (this.#ownsRunsClient) await this.#runsClient?.close();
+    }
+  }
+
+  /** The runs API client of this plugin's activities, made on first use (a Client-only plugin needs none). */
+  private activities(): Activities {
+    const { secrets, env = process.env } = this.coastyOptions;
+    const { baseUrl, apiKey } = this.coastyOptions;
+    this.#runsClient ??= RunsClient.fromEnv({
+      ...env,
+      ...(baseUrl ? { COASTY_BASE_URL: baseUrl } : {}),
+      ...(apiKey ? { COASTY_API_KEY: apiKey } : {}),
+    });
+    return createActivities({
+      client: this.#runsClient,
+      ...(typeof secrets === 'function' ? { secrets } : { env: secrets ?? env }),
+    });
+  }
+
+  async #checkNamespace(options: WorkerOptions): Promise<void> {
+    const namespace = options.namespace ?? 'default';
+    const connection = options.connection ?? (await NativeConnection.connect());
+    try {
+      await checkSearchAttributes(connection, namespace, (message) =>
+        Runtime.instance().logger.warn(message),
+      );
+    } finally {
+      if (!options.connection) await connection.close();
+    }
+  }
+}
+
+function namedActivities(activities: Activities, names: { readonly [K in ActivityKey]: string }) {
+  return Object.fromEntries(
+    (Object.keys(names) as ActivityKey[]).map((key) => [names[key], activities[key]]),
+  );
+}
