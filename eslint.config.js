@@ -3,7 +3,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 // Every built-in this Node knows (and its subpaths): a new one cannot slip into workflow code.
-const NODE_BUILTINS = builtinModules.filter((name) => !name.startsWith('_')).flatMap((name) => [name, `${name}/*`]);
+const NODE_BUILTINS = builtinModules
+  .filter((name) => !name.startsWith('_'))
+  .flatMap((name) => [name, `${name}/*`]);
 const noIoMessage =
   "Workflows run in Temporal's deterministic sandbox: no Node built-ins, network or files; move I/O into an activity.";
 
