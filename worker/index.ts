@@ -37,7 +37,8 @@ export interface CreateWorkerOptions extends Partial<
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
   const { connection, taskQueue = DEFAULT_TASK_QUEUE, client = RunsClient.fromEnv(), env, ...rest } = options;
   return Worker.create({
-    workflowsPath,
+    // A prebuilt bundle (`workflowBundle`, from bundleWorkflowCode) starts a worker without bundling.
+    ...(rest.workflowBundle ? {} : { workflowsPath }),
     maxConcurrentActivityTaskExecutions: DEFAULT_MAX_CONCURRENT_ACTIVITIES,
     maxHeartbeatThrottleInterval: DEFAULT_MAX_HEARTBEAT_THROTTLE,
     dataConverter: dataConverterFromEnv(env ?? process.env),
