@@ -246,9 +246,21 @@ function hostOf(url: string): string {
   }
 }
 
-function resultText(task: string, steps: number, prng: Prng): string {
-  const summary = task.replace(DIRECTIVE, '').replace(/\s+/g, ' ').trim();
-  const short = summary.length > 120 ? `${summary.slice(0, 117)}...` : summary;
+// What the agent reports, as a person would: the task's first sentence without directives and
+// without the text it quotes (often an earlier run's result, which must not nest inside this one),
+// shortened at a word.
+export function resultText(task: string, steps: number, prng: Prng): string {
+  const [first = ''] = task
+    .replace(DIRECTIVE, '')
+    .replace(/"[^"]*"|\u201c[^\u201d]*\u201d/g, '')
+    .split(/(?<=[.!?])\s/);
+  const summary = first
+    .replace(/\s+/g, ' ')
+    .replace(/\s+([,.;:!?])/g, '$1')
+    .replace(/[\s,.;:]+$/, '')
+    .trim();
+  const cut = summary.length > 120 ? summary.lastIndexOf(' ', 117) : -1;
+  const short = cut > 0 ? `${summary.slice(0, cut).replace(/[\s,.;:]+$/, '')}...` : summary;
   const ref = `REF-${prng.int(10000, 99999)}`;
-  return `Done in ${steps} steps: ${short || 'the task'}. Confirmation ${ref}.`;
+  return `Done in ${steps} steps: ${short || 'the task'}${/[.!?]$/.test(short) ? '' : '.'} Confirmation ${ref}.`;
 }
