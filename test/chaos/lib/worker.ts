@@ -11,7 +11,9 @@ const workerMain = fileURLToPath(new URL('../../helpers/worker-main.ts', import.
 // The worker runs under the project's orphan guard: if this process dies (even by SIGKILL), the
 // guard sees its stdin close and stops the worker, so no worker outlives the suite.
 const guard = fileURLToPath(new URL('../../../dev/orphan-guard.mjs', import.meta.url));
-const READY_TIMEOUT_MS = 90_000;
+// A bound, not a pace: a worker from the bundle is ready in about a second, far longer on a machine
+// loaded many times over.
+const READY_TIMEOUT_MS = 180_000;
 const MAX_OUTPUT_LINES = 20_000;
 
 export interface ChaosWorker {
