@@ -4,7 +4,6 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { startAgentRun, waitForPause, waitForRunId } from '../helpers/agent-run';
 import { startStack, type TestStack } from '../helpers/stack';
-import { waitUntil } from '../helpers/wait';
 
 let stack: TestStack;
 let machine = 0;
@@ -55,12 +54,15 @@ test('approval timeout with policy fail fails the workflow and cancels the remot
 });
 
 test('cancelling the workflow cancels the remote run', async () => {
+  // The run waits before step 4 (an emulator hold): the cancel always meets it running.
   const handle = await startAgentRun(stack, {
-    task: 'A long job [steps=2000] [pace=20]',
+    task: 'A long job [steps=2000] [hold@4]',
     machine: nextMachine(),
   });
   const runId = await waitForRunId(handle);
-  await waitUntil('a few steps', async () => (await stack.emulator.admin.run(runId)).run.steps >= 3);
+  await stack.emulator.admin.waitForHolds('the run held at step 4', (held) =>
+    held.some((h) => h.run_id === runId),
+  );
   await handle.cancel();
   await assert.rejects(
     handle.result(),
@@ -68,7 +70,7 @@ test('cancelling the workflow cancels the remote run', async () => {
   );
   const truth = await stack.emulator.admin.run(runId);
   assert.equal(truth.run.status, 'cancelled');
-  assert.ok(truth.run.steps < 2000);
+  assert.equal(truth.run.steps, 3);
 });
 
 test('cancelling while the run waits for a person cancels the remote run', async () => {
