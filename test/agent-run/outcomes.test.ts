@@ -115,13 +115,17 @@ test('max_steps ends the run as timed_out, a result and not a crash', async () =
 });
 
 test('deadline_seconds ends the run as timed_out', async () => {
+  // Time is the point here (the emulator's 1 s deadline); the hold before step 3 keeps the run from
+  // finishing first however fast or slow the machine, and is never released.
+  const task = 'Slow [steps=5] [hold@3]';
   const handle = await startAgentRun(stack, {
-    task: 'Slow [steps=1000] [pace=50]',
-    request: { machine_id: nextMachine(), task: 'Slow [steps=1000] [pace=50]', deadline_seconds: 1 },
+    task,
+    request: { machine_id: nextMachine(), task, deadline_seconds: 1 },
   });
   const result = await handle.result();
   assert.equal(result.status, 'timed_out');
-  assert.ok(result.steps < 1000);
+  assert.equal(result.steps, 2);
+  assert.match(result.error?.message ?? '', /deadline_seconds \(1\)/);
 });
 
 test('a 4xx is not retried and its message reaches the caller', async () => {
