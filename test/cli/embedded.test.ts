@@ -59,7 +59,7 @@ test('`dev` runs the stack; commands from a second terminal attach to it through
   const cwd = workdir();
   const givenKey = 'sk_given_by_the_user_0123456789';
   const env = { ...embeddedEnv(), COASTY_API_KEY: givenKey };
-  const dev = spawnCli(['dev', '--json'], { env, cwd, timeoutMs: STACK_MS });
+  const dev = spawnCli(['dev', '--json'], { env, cwd });
   const ready = JSON.parse(await dev.waitForLine(/"ready":true/, { timeoutMs: STACK_MS })) as StackJson & {
     dbFilename: string;
   };
