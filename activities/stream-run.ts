@@ -41,7 +41,7 @@ export const HEARTBEAT_COALESCE_MS = 100;
 export const STREAM_ENDED_EARLY_TYPE = 'CoastyStreamEndedEarly';
 
 /**
- * Follows one run's events (DESIGN.md "The heart"): resumes from the heartbeated cursor, handles
+ * Follows one run's events (docs/design.md, "Data flow of one run"): resumes from the heartbeated cursor, handles
  * each event once, heartbeats the cursor after new events and on a timer, returns at a pause or the end.
  */
 export async function followRun(
