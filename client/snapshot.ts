@@ -18,7 +18,7 @@ import {
   type ChainProgress,
   type ChainStepProgress,
 } from '../workflows/messages';
-import { CliError } from './errors';
+import { ProcessNotFound } from './process-errors';
 
 export type ProcessKind = 'agentRun' | 'chain' | 'batch' | 'unknown';
 
@@ -396,10 +396,7 @@ async function describeOrExplain(
     return await described;
   } catch (error) {
     if (error instanceof WorkflowNotFoundError || /not found/i.test((error as Error).message)) {
-      throw new CliError(
-        `No process with id "${workflowId}" (list them with: npx coasty-temporal list). ` +
-          'Is this the Temporal server and namespace it runs on?',
-      );
+      throw new ProcessNotFound(workflowId);
     }
     throw error;
   }

@@ -4,6 +4,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { ProcessSpec } from '../../workflows/process-types';
 import { connectTarget, type Target } from '../connect';
 import { CliError, EXIT, UsageError } from '../errors';
+import { ProcessError } from '../process-errors';
+import { cliErrorFor } from './process-errors';
 
 export interface CommonOptions {
   json?: boolean;
@@ -74,6 +76,7 @@ export function printStackBanner(target: Target, info: (line: string) => void): 
   );
   if (record.uiUrl) info(`  Web UI      ${record.uiUrl}`);
   info(`  runs API    ${record.apiBaseUrl} (the emulator)`);
+  if (record.serveUrl) info(`  Approve in the browser: ${record.serveUrl}`);
   info(`  worker      task queue ${record.taskQueue} (its log: ${stack.workerLog})`);
   for (const note of stack.notes) info(`  note: ${note}`);
 }
@@ -133,7 +136,8 @@ export function action<A extends unknown[]>(
     let code: number;
     try {
       code = (await fn(...args)) ?? EXIT.ok;
-    } catch (error) {
+    } catch (thrown) {
+      const error = thrown instanceof ProcessError ? cliErrorFor(thrown) : thrown;
       if (error instanceof CliError) {
         process.stderr.write(`coasty-temporal: ${error.message}\n`);
         if (error.exitCode === EXIT.usage) process.stderr.write('(see --help)\n');
