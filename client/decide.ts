@@ -2,7 +2,13 @@
 // waits (an agentRun, a chain's approval gate, a chain step's or a batch item's run).
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { decideUpdate, humanInputSignal, type DecisionAck, type HumanDecision } from '../workflows/messages';
-import { AmbiguousPause, NothingAwaiting, ProgressUnavailable, RequestRefused, StaleRequest } from './process-errors';
+import {
+  AmbiguousPause,
+  NothingAwaiting,
+  ProgressUnavailable,
+  RequestRefused,
+  StaleRequest,
+} from './process-errors';
 import { SnapshotReader, type Pause, type Snapshot } from './snapshot';
 
 export interface DecisionInput {

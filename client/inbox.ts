@@ -51,7 +51,11 @@ export class InboxReader {
 
   async read(): Promise<WaitingItem[]> {
     const limit = this.options.limit ?? 200;
-    const listed = await listProcesses(this.client, listQuery({ awaiting: true }, this.options.taskQueue), limit);
+    const listed = await listProcesses(
+      this.client,
+      listQuery({ awaiting: true }, this.options.taskQueue),
+      limit,
+    );
     const roots = [...new Set(listed.map((process) => process.parentWorkflowId ?? process.workflowId))];
     const items = (await Promise.all(roots.map((root) => this.itemsOf(root)))).flat();
     const unique = new Map(items.map((item) => [item.key, item]));
@@ -123,7 +127,8 @@ export class InboxReader {
     }
     const input = (await this.input(pause.workflowId)) as AgentRunInput | undefined;
     if (!input) return undefined;
-    const ms = typeof input.approvalTimeout === 'number' ? input.approvalTimeout : DEFAULT_APPROVAL_TIMEOUT_MS;
+    const ms =
+      typeof input.approvalTimeout === 'number' ? input.approvalTimeout : DEFAULT_APPROVAL_TIMEOUT_MS;
     return { timeoutAt: at(ms), timeoutPolicy: input.approvalTimeoutPolicy ?? 'reject' };
   }
 

@@ -97,7 +97,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
     Object.entries(ASSETS).map(([name, asset]) => [name, { ...asset, body: readFileSync(asset.file) }]),
   );
 
-  const inbox = new LiveTopic(() => inboxReader.read(), pollMs, (error) => log(`inbox: ${errorText(error)}`));
+  const inbox = new LiveTopic(
+    () => inboxReader.read(),
+    pollMs,
+    (error) => log(`inbox: ${errorText(error)}`),
+  );
   const processTopics = new Map<string, LiveTopic<unknown>>();
   const processReaders = new Map<string, SnapshotReader>();
   const readerOf = (id: string) => {
@@ -158,7 +162,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
     if (openMode && !isLoopbackHost(hostnameOf(request.headers.host))) {
       // In open mode only this machine may ask: a page of another site that resolves its own name to
       // 127.0.0.1 (DNS rebinding) must not get a session.
-      throw new HttpProblem(421, 'host_not_allowed', 'serve answers only requests addressed to 127.0.0.1 or localhost');
+      throw new HttpProblem(
+        421,
+        'host_not_allowed',
+        'serve answers only requests addressed to 127.0.0.1 or localhost',
+      );
     }
     if (path.startsWith('/assets/') || PUBLIC_PATHS.has(path)) return;
     const authorization = request.headers.authorization;
@@ -174,7 +182,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
       setSessionCookie(request, reply, session);
     }
     if (!session) {
-      if (path.startsWith('/api/')) throw new HttpProblem(401, 'unauthorized', 'sign in first (POST /signin) or send Authorization: Bearer <operator token>');
+      if (path.startsWith('/api/'))
+        throw new HttpProblem(
+          401,
+          'unauthorized',
+          'sign in first (POST /signin) or send Authorization: Bearer <operator token>',
+        );
       if (request.method === 'GET') return reply.redirect('/signin', 303);
       throw new HttpProblem(401, 'unauthorized', 'your session has ended: sign in again');
     }
@@ -184,9 +197,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
   fastify.addHook('preHandler', async (request) => {
     if (request.method !== 'POST' || !request.who || request.who.bearer) return;
     const body = request.body as Record<string, unknown> | undefined;
-    const given = request.headers['x-csrf-token'] ?? (body && typeof body === 'object' ? body.csrf : undefined);
+    const given =
+      request.headers['x-csrf-token'] ?? (body && typeof body === 'object' ? body.csrf : undefined);
     if (typeof given !== 'string' || !sameSecret(given, request.who.session!.csrf)) {
-      throw new HttpProblem(403, 'csrf', 'the form is missing its CSRF token or it is not this session\'s: reload the page and try again');
+      throw new HttpProblem(
+        403,
+        'csrf',
+        "the form is missing its CSRF token or it is not this session's: reload the page and try again",
+      );
     }
   });
 
@@ -197,13 +215,21 @@ export async function buildApp(options: AppOptions): Promise<App> {
     else if (fastifyError.code === 'FST_ERR_CTP_INVALID_JSON' || /JSON/.test(fastifyError.message)) {
       problem = new HttpProblem(400, 'malformed_json', `the body is not valid JSON: ${fastifyError.message}`);
     } else {
-      problem = new HttpProblem(fastifyError.statusCode, fastifyError.code ?? 'bad_request', fastifyError.message);
+      problem = new HttpProblem(
+        fastifyError.statusCode,
+        fastifyError.code ?? 'bad_request',
+        fastifyError.message,
+      );
     }
     if (problem.status >= 500) log(`${request.method} ${request.url.split('?')[0]}: ${errorText(error)}`);
     if (request.url.startsWith('/api/')) {
       return reply.status(problem.status).send({ error: { code: problem.code, message: problem.message } });
     }
-    return sendPage(reply, problem.status, messagePage(titleOf(problem.status), contextOf(request), problem.message, problem.status));
+    return sendPage(
+      reply,
+      problem.status,
+      messagePage(titleOf(problem.status), contextOf(request), problem.message, problem.status),
+    );
   });
 
   const contextOf = (request: FastifyRequest, extra: Partial<PageContext> = {}): PageContext => {
@@ -239,7 +265,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   // ---- inbox ----
   fastify.get('/', async (request, reply) =>
-    sendPage(reply, 200, inboxPage(await inboxReader.read(), contextOf(request, { live: '/api/changes?topic=inbox' }))),
+    sendPage(
+      reply,
+      200,
+      inboxPage(await inboxReader.read(), contextOf(request, { live: '/api/changes?topic=inbox' })),
+    ),
   );
   fastify.get('/api/inbox', async () => ({ items: await inboxReader.read() }));
 
@@ -250,7 +280,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
     else if (typeof query.process === 'string' && query.process && query.process.length <= MAX_ID_CHARS) {
       await readerOf(query.process).read(); // 404 for an unknown id, before the stream opens
       topic = processTopic(query.process);
-    } else throw new HttpProblem(400, 'bad_request', 'name what to follow: ?topic=inbox or ?process=<workflow id>');
+    } else
+      throw new HttpProblem(
+        400,
+        'bad_request',
+        'name what to follow: ?topic=inbox or ?process=<workflow id>',
+      );
     reply.hijack();
     streamChanges(reply.raw, topic, closing.signal);
   });
@@ -259,7 +294,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
   fastify.get('/processes/:id', async (request, reply) => {
     const id = idParam(request);
     const view = await processView(id);
-    return sendPage(reply, 200, processPage(view, contextOf(request, { live: `/api/changes?process=${encodeURIComponent(id)}` })));
+    return sendPage(
+      reply,
+      200,
+      processPage(view, contextOf(request, { live: `/api/changes?process=${encodeURIComponent(id)}` })),
+    );
   });
   fastify.get('/api/processes/:id', async (request) => processView(idParam(request)));
 
@@ -268,14 +307,27 @@ export async function buildApp(options: AppOptions): Promise<App> {
     const body = request.body;
     const action = stringField(body, 'action', 20);
     if (action !== 'approve' && action !== 'reject') {
-      throw new HttpProblem(400, 'bad_request', `"action" must be "approve" or "reject"${action ? `, got ${JSON.stringify(action)}` : ''}`);
+      throw new HttpProblem(
+        400,
+        'bad_request',
+        `"action" must be "approve" or "reject"${action ? `, got ${JSON.stringify(action)}` : ''}`,
+      );
     }
     const requestId = stringField(body, 'requestId', MAX_ID_CHARS);
     if (!requestId) {
-      throw new HttpProblem(400, 'bad_request', '"requestId" is required: the pause you decide (from GET /api/inbox)');
+      throw new HttpProblem(
+        400,
+        'bad_request',
+        '"requestId" is required: the pause you decide (from GET /api/inbox)',
+      );
     }
     const message = stringField(body, 'message', MAX_MESSAGE_CHARS, true);
-    const [sent] = await decide(client, id, { action, requestId, message: message || undefined, by: request.who!.operator });
+    const [sent] = await decide(client, id, {
+      action,
+      requestId,
+      message: message || undefined,
+      by: request.who!.operator,
+    });
     if (!sent!.accepted) throw new StaleRequest(sent!.target, requestId, 'decided already');
     log(`${request.who!.operator} ${action}d ${sent!.target} (pause ${requestId})`);
     return sent!;
@@ -291,7 +343,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
     const id = idParam(request);
     const raw = (request.body as Record<string, unknown> | undefined)?.maxCostUsd;
     const maxCostUsd = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
-    if (typeof maxCostUsd !== 'number' || !Number.isFinite(maxCostUsd) || maxCostUsd <= 0 || maxCostUsd > 1_000_000) {
+    if (
+      typeof maxCostUsd !== 'number' ||
+      !Number.isFinite(maxCostUsd) ||
+      maxCostUsd <= 0 ||
+      maxCostUsd > 1_000_000
+    ) {
       throw new HttpProblem(400, 'bad_request', '"maxCostUsd" must be a number of USD above 0, e.g. 12.50');
     }
     const result = await raiseBudget(client, id, { maxCostUsd, by: request.who!.operator });
@@ -313,7 +370,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
     const id = idParam(request);
     const confirm = (request.body as Record<string, unknown> | undefined)?.confirm;
     if (confirm !== 'yes' && confirm !== true) {
-      throw new HttpProblem(400, 'not_confirmed', 'cancelling needs "confirm": true (the form\'s confirm button)');
+      throw new HttpProblem(
+        400,
+        'not_confirmed',
+        'cancelling needs "confirm": true (the form\'s confirm button)',
+      );
     }
     await cancelProcess(client, id);
     log(`${request.who!.operator} cancelled ${id}`);
@@ -327,12 +388,19 @@ export async function buildApp(options: AppOptions): Promise<App> {
   fastify.post('/api/processes/:id/cancel', async (request) => cancelFor(request));
 
   // ---- signed links: a GET shows the question, only the confirm POST decides ----
-  const openLink = async (params: Record<string, unknown>): Promise<{ link: SignedLink; signature: string }> => {
-    if (!options.linkSecret) throw new HttpProblem(404, 'links_off', 'this server signs no links (COASTY_LINK_SECRET is not set)');
+  const openLink = async (
+    params: Record<string, unknown>,
+  ): Promise<{ link: SignedLink; signature: string }> => {
+    if (!options.linkSecret)
+      throw new HttpProblem(404, 'links_off', 'this server signs no links (COASTY_LINK_SECRET is not set)');
     const check = checkLink(params, options.linkSecret);
     if (!check.ok) {
       const status = check.problem === 'expired' ? 410 : check.problem === 'forged' ? 403 : 400;
-      throw new HttpProblem(status, `link_${check.problem}`, `This link cannot be used: ${check.message}. Nothing changed.`);
+      throw new HttpProblem(
+        status,
+        `link_${check.problem}`,
+        `This link cannot be used: ${check.message}. Nothing changed.`,
+      );
     }
     if (usedLinks.has(check.signature)) {
       throw new HttpProblem(409, 'link_used', 'This link has been used already. Nothing changed.');
@@ -343,7 +411,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
     if (error instanceof HttpProblem) throw error;
     const problem = problemOf(error);
     if (problem.status === 409 || problem.status === 404) {
-      throw new HttpProblem(409, 'link_stale', 'This pause is over (decided, timed out or ended): the link changes nothing now.');
+      throw new HttpProblem(
+        409,
+        'link_stale',
+        'This pause is over (decided, timed out or ended): the link changes nothing now.',
+      );
     }
     throw problem;
   };
@@ -353,7 +425,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
     const items = await inboxReader.itemsOf(link.workflowId);
     const item = items.find((candidate) => candidate.requestId === link.requestId);
     if (!item) staleLink(new StaleRequest(link.workflowId, link.requestId, 'not open'));
-    const params = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    const params = new URLSearchParams(
+      Object.entries(query).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    );
     return sendPage(reply, 200, linkPage(link, item, params));
   });
   fastify.post('/link', async (request, reply) => {
@@ -387,7 +461,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
 }
 
 function htmlDone(verb: string, reason: string): Html {
-  return html`<h1>${verb}</h1><p>Decision recorded for: <span class="agent-text">${reason}</span></p>`;
+  return html`<h1>${verb}</h1>
+    <p>Decision recorded for: <span class="agent-text">${reason}</span></p>`;
 }
 
 function sendPage(reply: FastifyReply, status: number, page: Html) {
@@ -396,7 +471,8 @@ function sendPage(reply: FastifyReply, status: number, page: Html) {
 
 function idParam(request: FastifyRequest): string {
   const id = (request.params as { id?: string }).id ?? '';
-  if (!id || id.length > MAX_ID_CHARS) throw new HttpProblem(400, 'bad_request', 'the workflow id in the address is empty or too long');
+  if (!id || id.length > MAX_ID_CHARS)
+    throw new HttpProblem(400, 'bad_request', 'the workflow id in the address is empty or too long');
   return id;
 }
 
@@ -406,7 +482,8 @@ function stringField(body: unknown, name: string, max: number, optional = false)
     return optional ? undefined : undefined;
   }
   if (typeof value !== 'string') throw new HttpProblem(400, 'bad_request', `"${name}" must be text`);
-  if (value.length > max) throw new HttpProblem(400, 'bad_request', `"${name}" is longer than ${max} characters`);
+  if (value.length > max)
+    throw new HttpProblem(400, 'bad_request', `"${name}" is longer than ${max} characters`);
   return value;
 }
 

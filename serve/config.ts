@@ -36,7 +36,8 @@ export function parseOperators(text: string, where: string): Operators {
         `${at}: the token of "${name}" has ${token.length} characters; use at least ${MIN_TOKEN_CHARS} (e.g. openssl rand -hex 24)`,
       );
     }
-    if (operators.has(token)) throw new ServeConfigError(`${at}: "${name}" has the same token as "${operators.get(token)}"`);
+    if (operators.has(token))
+      throw new ServeConfigError(`${at}: "${name}" has the same token as "${operators.get(token)}"`);
     operators.set(token, name);
   });
   return operators;
@@ -45,7 +46,8 @@ export function parseOperators(text: string, where: string): Operators {
 export function operatorsFromEnv(env: NodeJS.ProcessEnv): Operators {
   const inline = env.COASTY_SERVE_TOKENS?.trim();
   const file = env.COASTY_SERVE_TOKENS_FILE?.trim();
-  if (inline && file) throw new ServeConfigError('set COASTY_SERVE_TOKENS or COASTY_SERVE_TOKENS_FILE, not both');
+  if (inline && file)
+    throw new ServeConfigError('set COASTY_SERVE_TOKENS or COASTY_SERVE_TOKENS_FILE, not both');
   if (inline) return parseOperators(inline, 'COASTY_SERVE_TOKENS');
   if (file) {
     let text: string;
@@ -77,7 +79,9 @@ export function notifyUrlFromEnv(env: NodeJS.ProcessEnv): URL | undefined {
   try {
     url = new URL(raw);
   } catch {
-    throw new ServeConfigError('COASTY_NOTIFY_URL is not a URL (expected https://hooks.slack.com/services/...)');
+    throw new ServeConfigError(
+      'COASTY_NOTIFY_URL is not a URL (expected https://hooks.slack.com/services/...)',
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new ServeConfigError(`COASTY_NOTIFY_URL must be http(s), got ${url.protocol}`);
@@ -97,7 +101,9 @@ export function publicUrlOf(given: string | undefined, listening: string): URL {
   try {
     url = new URL(given);
   } catch {
-    throw new ServeConfigError(`the public URL "${given}" is not a URL (expected e.g. https://approvals.example.com/)`);
+    throw new ServeConfigError(
+      `the public URL "${given}" is not a URL (expected e.g. https://approvals.example.com/)`,
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new ServeConfigError(`the public URL must be http(s), got ${url.protocol}`);

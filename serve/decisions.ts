@@ -24,9 +24,9 @@ export class DecisionReader {
         .getHandle(snapshot.workflowId, snapshot.runId)
         .result()
         .catch(() => undefined);
-      const approvals = ((result as { approvals?: Array<ApprovalRecord & { stepId?: string }> })?.approvals ?? []).map(
-        ({ stepId, ...approval }) => ({ ...approval, ...(stepId ? { where: stepId } : {}) }),
-      );
+      const approvals = (
+        (result as { approvals?: Array<ApprovalRecord & { stepId?: string }> })?.approvals ?? []
+      ).map(({ stepId, ...approval }) => ({ ...approval, ...(stepId ? { where: stepId } : {}) }));
       this.ended.set(key, approvals);
       return approvals;
     }
@@ -35,12 +35,20 @@ export class DecisionReader {
         ? [{ workflowId: snapshot.workflowId, where: undefined, closed: false }]
         : snapshot.lines
             .filter((line) => line.type === 'agent' && line.workflowId)
-            .map((line) => ({ workflowId: line.workflowId!, where: line.id, closed: Boolean(line.closedAt) }));
+            .map((line) => ({
+              workflowId: line.workflowId!,
+              where: line.id,
+              closed: Boolean(line.closedAt),
+            }));
     const lists = await Promise.all(runs.map((run) => this.ofRun(run.workflowId, run.where, run.closed)));
     return lists.flat().sort((a, b) => a.at.localeCompare(b.at));
   }
 
-  private async ofRun(workflowId: string, where: string | undefined, closed: boolean): Promise<DecisionView[]> {
+  private async ofRun(
+    workflowId: string,
+    where: string | undefined,
+    closed: boolean,
+  ): Promise<DecisionView[]> {
     const known = this.ended.get(workflowId);
     if (known) return known;
     try {
@@ -48,7 +56,10 @@ export class DecisionReader {
       const progress = (await this.client.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () =>
         handle.query(progressQuery),
       )) as AgentRunProgress;
-      const decisions = (progress.approvals ?? []).map((approval) => ({ ...approval, ...(where ? { where } : {}) }));
+      const decisions = (progress.approvals ?? []).map((approval) => ({
+        ...approval,
+        ...(where ? { where } : {}),
+      }));
       if (closed) this.ended.set(workflowId, decisions);
       return decisions;
     } catch {

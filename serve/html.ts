@@ -24,7 +24,10 @@ const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
 export function escapeText(value: string): string {
   return value
     .replace(/[&<>"']/g, (char) => HTML_ESCAPES[char]!)
-    .replace(BIDI_CONTROLS, (char) => `[U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`);
+    .replace(
+      BIDI_CONTROLS,
+      (char) => `[U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`,
+    );
 }
 
 type Value = Html | string | number | boolean | null | undefined | Value[];

@@ -30,16 +30,31 @@ export function problemOf(error: unknown): HttpProblem {
   if (error instanceof ProcessNotFound) return new HttpProblem(404, error.code, `no process with id "${id}"`);
   if (error instanceof ProgressUnavailable) return new HttpProblem(503, error.code, error.message);
   if (error instanceof NothingAwaiting) {
-    const hint = error.budget ? `; it waits for a larger budget (needs $${error.budget.neededUsd.toFixed(2)})` : '';
-    return new HttpProblem(409, error.code, `${id} is not waiting for a person (status ${error.status})${hint}`);
+    const hint = error.budget
+      ? `; it waits for a larger budget (needs $${error.budget.neededUsd.toFixed(2)})`
+      : '';
+    return new HttpProblem(
+      409,
+      error.code,
+      `${id} is not waiting for a person (status ${error.status})${hint}`,
+    );
   }
   if (error instanceof StaleRequest) {
-    return new HttpProblem(409, error.code, `the pause ${error.requestId} of ${id} is over (${error.detail}): nothing changed`);
+    return new HttpProblem(
+      409,
+      error.code,
+      `the pause ${error.requestId} of ${id} is over (${error.detail}): nothing changed`,
+    );
   }
   if (error instanceof AmbiguousPause) {
-    return new HttpProblem(409, error.code, `${error.pauses.length} pauses of ${id} wait; name one by its requestId`);
+    return new HttpProblem(
+      409,
+      error.code,
+      `${error.pauses.length} pauses of ${id} wait; name one by its requestId`,
+    );
   }
   if (error instanceof RequestRefused) return new HttpProblem(422, error.code, error.message);
-  if (error instanceof ProcessClosed) return new HttpProblem(409, error.code, `${id} has ended already (${error.execution})`);
+  if (error instanceof ProcessClosed)
+    return new HttpProblem(409, error.code, `${id} has ended already (${error.execution})`);
   return new HttpProblem(400, error.code, error.message);
 }

@@ -124,12 +124,23 @@ export function slackMessage(
     `>${slackEscape(item.reason).replace(/\n/g, '\n>')}`,
   ];
   if (item.proposedAction) lines.push(`Proposed: ${slackEscape(item.proposedAction)}`);
-  lines.push(`Cost so far $${item.costUsd.toFixed(2)}${item.maxCostUsd !== undefined ? ` of $${item.maxCostUsd.toFixed(2)}` : ''}`);
-  const buttons: Array<{ type: 'button'; text: { type: 'plain_text'; text: string }; url: string; style?: string }> = [];
+  lines.push(
+    `Cost so far $${item.costUsd.toFixed(2)}${item.maxCostUsd !== undefined ? ` of $${item.maxCostUsd.toFixed(2)}` : ''}`,
+  );
+  const buttons: Array<{
+    type: 'button';
+    text: { type: 'plain_text'; text: string };
+    url: string;
+    style?: string;
+  }> = [];
   if (linkSecret && item.requestId) {
     const expiresAt = Math.floor(Date.now() / 1000) + ttlSeconds;
     for (const action of ['approve', 'reject'] as const) {
-      const url = linkUrl(base, { workflowId: item.workflowId, requestId: item.requestId, action, by: 'notification', expiresAt }, linkSecret);
+      const url = linkUrl(
+        base,
+        { workflowId: item.workflowId, requestId: item.requestId, action, by: 'notification', expiresAt },
+        linkSecret,
+      );
       buttons.push({
         type: 'button',
         text: { type: 'plain_text', text: action === 'approve' ? 'Approve' : 'Reject' },

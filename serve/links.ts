@@ -21,7 +21,9 @@ export const LINK_PATH = 'link';
 const FIELDS = ['w', 'r', 'a', 'b', 'e', 's'] as const;
 
 function signatureOf(link: SignedLink, secret: string): string {
-  const text = ['coasty-link-v1', link.workflowId, link.requestId, link.action, link.by, link.expiresAt].join('\n');
+  const text = ['coasty-link-v1', link.workflowId, link.requestId, link.action, link.by, link.expiresAt].join(
+    '\n',
+  );
   return createHmac('sha256', secret).update(text).digest('base64url');
 }
 
@@ -52,7 +54,11 @@ export function checkLink(
   for (const field of FIELDS) {
     const value = params[field];
     if (typeof value !== 'string' || value === '' || value.length > 1000) {
-      return { ok: false, problem: 'malformed', message: `the link has no valid "${field}" part: was it cut short?` };
+      return {
+        ok: false,
+        problem: 'malformed',
+        message: `the link has no valid "${field}" part: was it cut short?`,
+      };
     }
     values[field] = value;
   }
@@ -60,7 +66,8 @@ export function checkLink(
   if (action !== 'approve' && action !== 'reject') {
     return { ok: false, problem: 'malformed', message: 'the link names no action (approve or reject)' };
   }
-  if (!/^\d{1,12}$/.test(values.e!)) return { ok: false, problem: 'malformed', message: 'the link has no valid expiry' };
+  if (!/^\d{1,12}$/.test(values.e!))
+    return { ok: false, problem: 'malformed', message: 'the link has no valid expiry' };
   const link: SignedLink = {
     workflowId: values.w!,
     requestId: values.r!,

@@ -92,7 +92,8 @@ export function streamChanges<T>(res: ServerResponse, topic: LiveTopic<T>, closi
   });
   // Jittered, so that a restart of serve does not bring every page back at the same instant.
   res.write(`retry: ${2000 + Math.floor(Math.random() * 1000)}\n\n`);
-  const send = (version: number) => res.write(`id: ${version}\nevent: changed\ndata: {"version":${version}}\n\n`);
+  const send = (version: number) =>
+    res.write(`id: ${version}\nevent: changed\ndata: {"version":${version}}\n\n`);
   const current = topic.current;
   if (current) send(current.version);
   const unsubscribe = topic.subscribe((_value, version) => send(version));

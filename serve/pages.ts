@@ -31,11 +31,14 @@ export function layout(title: string, context: PageContext, body: Html): Html {
 <nav><a href="/">Inbox</a></nav>
 ${
   context.operator
-    ? html`<span class="who">signed in as <b>${context.operator}</b></span>${
-        context.csrf
-          ? html`<form method="post" action="/signout" class="inline"><input type="hidden" name="csrf" value="${context.csrf}"><button>Sign out</button></form>`
-          : ''
-      }`
+    ? html`<span class="who">signed in as <b>${context.operator}</b></span
+        >${
+          context.csrf
+            ? html`<form method="post" action="/signout" class="inline">
+                <input type="hidden" name="csrf" value="${context.csrf}" /><button>Sign out</button>
+              </form>`
+            : ''
+        }`
     : ''
 }
 </header>
@@ -53,12 +56,15 @@ export function signInPage(problem?: string): Html {
     'Sign in',
     {},
     html`<h1>Sign in</h1>
-${problem ? html`<p class="problem" role="alert">${problem}</p>` : ''}
-<form method="post" action="/signin" class="card">
-<label>Operator token <input type="password" name="token" autocomplete="current-password" required autofocus></label>
-<button type="submit">Sign in</button>
-</form>
-<p class="hint">Tokens come from COASTY_SERVE_TOKENS (name=token,...) on the server.</p>`,
+      ${problem ? html`<p class="problem" role="alert">${problem}</p>` : ''}
+      <form method="post" action="/signin" class="card">
+        <label
+          >Operator token
+          <input type="password" name="token" autocomplete="current-password" required autofocus
+        /></label>
+        <button type="submit">Sign in</button>
+      </form>
+      <p class="hint">Tokens come from COASTY_SERVE_TOKENS (name=token,...) on the server.</p>`,
   );
 }
 
@@ -66,7 +72,9 @@ export function messagePage(title: string, context: PageContext, message: string
   return layout(
     title,
     context,
-    html`<h1>${title}</h1><p class="problem" data-status="${status}">${message}</p><p><a href="/">Back to the inbox</a></p>`,
+    html`<h1>${title}</h1>
+      <p class="problem" data-status="${status}">${message}</p>
+      <p><a href="/">Back to the inbox</a></p>`,
   );
 }
 
@@ -96,43 +104,89 @@ const WHERE: Record<WaitingItem['where'], string> = {
 
 function decisionForm(processId: string, requestId: string, csrf: string | undefined): Html {
   return html`<form method="post" action="${pathOf('processes', processId, 'decisions')}" class="decide">
-<input type="hidden" name="csrf" value="${csrf ?? ''}">
-<input type="hidden" name="requestId" value="${requestId}">
-<label>Message <textarea name="message" rows="2" maxlength="2000" placeholder="for the agent and the record"></textarea></label>
-<button type="submit" name="action" value="approve" class="approve">Approve</button>
-<button type="submit" name="action" value="reject" class="reject">Reject</button>
-</form>`;
+    <input type="hidden" name="csrf" value="${csrf ?? ''}" />
+    <input type="hidden" name="requestId" value="${requestId}" />
+    <label
+      >Message
+      <textarea
+        name="message"
+        rows="2"
+        maxlength="2000"
+        placeholder="for the agent and the record"
+      ></textarea>
+    </label>
+    <button type="submit" name="action" value="approve" class="approve">Approve</button>
+    <button type="submit" name="action" value="reject" class="reject">Reject</button>
+  </form>`;
 }
 
-function budgetForm(processId: string, item: { maxCostUsd?: number; neededUsd?: number }, csrf?: string): Html {
+function budgetForm(
+  processId: string,
+  item: { maxCostUsd?: number; neededUsd?: number },
+  csrf?: string,
+): Html {
   const suggested = Math.max(item.neededUsd ?? 0, item.maxCostUsd ?? 0);
   return html`<form method="post" action="${pathOf('processes', processId, 'budget')}" class="decide">
-<input type="hidden" name="csrf" value="${csrf ?? ''}">
-<label>New budget (USD) <input type="number" name="maxCostUsd" min="0.01" step="0.01" value="${suggested.toFixed(2)}" required></label>
-<button type="submit">Raise the budget</button>
-</form>`;
+    <input type="hidden" name="csrf" value="${csrf ?? ''}" />
+    <label
+      >New budget (USD)
+      <input type="number" name="maxCostUsd" min="0.01" step="0.01" value="${suggested.toFixed(2)}" required
+    /></label>
+    <button type="submit">Raise the budget</button>
+  </form>`;
 }
 
 function waitingCard(item: WaitingItem, context: PageContext): Html {
   const line = item.line;
   return html`<article class="card waiting" data-key="${item.key}" data-hash="${hashOf(item)}">
-<h2><a href="${pathOf('processes', item.processId)}">${item.processName}</a> <span class="kind">${item.processKind}</span></h2>
-<dl>
-<dt>Waiting</dt><dd>${WHERE[item.where]}${item.id ? html` <code>${item.id}</code>` : ''} of <code>${item.processId}</code></dd>
-<dt>Reason</dt><dd class="agent-text">${item.reason}</dd>
-${item.proposedAction ? html`<dt>Proposed action</dt><dd class="agent-text">${item.proposedAction}</dd>` : ''}
-${line?.action ? html`<dt>Last step</dt><dd class="agent-text">${describeAction(line.action)}</dd>` : ''}
-${line ? html`<dt>Steps</dt><dd>${line.steps}${line.maxSteps ? ` of ${line.maxSteps}` : ''} (run ${usd(line.costUsd)})</dd>` : ''}
-<dt>Since</dt><dd>${when(item.since)}</dd>
-${item.timeoutAt ? html`<dt>Timeout</dt><dd>${when(item.timeoutAt)}, then ${item.timeoutPolicy ?? 'reject'}</dd>` : ''}
-<dt>Cost</dt><dd>${usd(item.costUsd)}${item.maxCostUsd !== undefined ? ` of ${usd(item.maxCostUsd)} budget` : ''}</dd>
-</dl>
-${
-  item.where === 'budget'
-    ? budgetForm(item.processId, item, context.csrf)
-    : decisionForm(item.processId, item.requestId!, context.csrf)
-}
-</article>`;
+    <h2>
+      <a href="${pathOf('processes', item.processId)}">${item.processName}</a>
+      <span class="kind">${item.processKind}</span>
+    </h2>
+    <dl>
+      <dt>Waiting</dt>
+      <dd>
+        ${WHERE[item.where]}${item.id ? html` <code>${item.id}</code>` : ''} of <code>${item.processId}</code>
+      </dd>
+      <dt>Reason</dt>
+      <dd class="agent-text">${item.reason}</dd>
+      ${
+        item.proposedAction
+          ? html`<dt>Proposed action</dt>
+              <dd class="agent-text">${item.proposedAction}</dd>`
+          : ''
+      }
+      ${
+        line?.action
+          ? html`<dt>Last step</dt>
+              <dd class="agent-text">${describeAction(line.action)}</dd>`
+          : ''
+      }
+      ${
+        line
+          ? html`<dt>Steps</dt>
+              <dd>${line.steps}${line.maxSteps ? ` of ${line.maxSteps}` : ''} (run ${usd(line.costUsd)})</dd>`
+          : ''
+      }
+      <dt>Since</dt>
+      <dd>${when(item.since)}</dd>
+      ${
+        item.timeoutAt
+          ? html`<dt>Timeout</dt>
+              <dd>${when(item.timeoutAt)}, then ${item.timeoutPolicy ?? 'reject'}</dd>`
+          : ''
+      }
+      <dt>Cost</dt>
+      <dd>
+        ${usd(item.costUsd)}${item.maxCostUsd !== undefined ? ` of ${usd(item.maxCostUsd)} budget` : ''}
+      </dd>
+    </dl>
+    ${
+      item.where === 'budget'
+        ? budgetForm(item.processId, item, context.csrf)
+        : decisionForm(item.processId, item.requestId!, context.csrf)
+    }
+  </article>`;
 }
 
 /** What a card shows, in short: the script replaces a card whose hash changed. */
@@ -147,10 +201,8 @@ export function inboxPage(items: WaitingItem[], context: PageContext): Html {
     'Inbox',
     context,
     html`<h1>Waiting for a person <span class="count" data-count>${items.length}</span></h1>
-<section data-live="inbox" class="cards">
-${items.map((item) => waitingCard(item, context))}
-</section>
-<p class="empty" ${items.length ? 'hidden' : ''}>Nothing waits for a person.</p>`,
+      <section data-live="inbox" class="cards">${items.map((item) => waitingCard(item, context))}</section>
+      <p class="empty" ${items.length ? 'hidden' : ''}>Nothing waits for a person.</p>`,
   );
 }
 
@@ -167,12 +219,14 @@ function lineRow(line: LineView): Html {
       ? line.result
       : (line.question ?? '');
   return html`<tr data-key="${line.id}" data-hash="${hashOf(line)}">
-<td><code>${line.id}</code></td><td>${line.type}</td><td class="state state-${line.state}">${line.state}</td>
-<td>${line.type === 'agent' ? `${line.steps}${line.maxSteps ? ` / ${line.maxSteps}` : ''}` : ''}</td>
-<td>${line.type === 'agent' ? usd(line.costUsd) : ''}</td>
-<td class="agent-text">${describeAction(line.action)}</td>
-<td class="agent-text">${detail}</td>
-</tr>`;
+    <td><code>${line.id}</code></td>
+    <td>${line.type}</td>
+    <td class="state state-${line.state}">${line.state}</td>
+    <td>${line.type === 'agent' ? `${line.steps}${line.maxSteps ? ` / ${line.maxSteps}` : ''}` : ''}</td>
+    <td>${line.type === 'agent' ? usd(line.costUsd) : ''}</td>
+    <td class="agent-text">${describeAction(line.action)}</td>
+    <td class="agent-text">${detail}</td>
+  </tr>`;
 }
 
 export function processPage(view: ProcessView, context: PageContext): Html {
@@ -183,40 +237,87 @@ export function processPage(view: ProcessView, context: PageContext): Html {
     snapshot.name,
     context,
     html`<h1>${snapshot.name} <span class="kind">${snapshot.kind}</span></h1>
-<section data-live="summary">
-<dl class="card" data-key="summary" data-hash="${hashOf([snapshot.status, snapshot.execution, snapshot.costUsd, snapshot.maxCostUsd, batch])}">
-<dt>Process</dt><dd><code>${snapshot.workflowId}</code></dd>
-<dt>Status</dt><dd class="state state-${snapshot.status}" data-status>${snapshot.status}</dd>
-<dt>Temporal</dt><dd>${snapshot.execution.toLowerCase()}</dd>
-<dt>Cost</dt><dd>${usd(snapshot.costUsd)}${snapshot.maxCostUsd !== undefined ? ` of ${usd(snapshot.maxCostUsd)} budget` : ''}</dd>
-<dt>Started</dt><dd>${when(snapshot.startedAt)}</dd>
-${snapshot.closedAt ? html`<dt>Ended</dt><dd>${when(snapshot.closedAt)}</dd>` : ''}
-${batch ? html`<dt>Items</dt><dd>${batch.done} done, ${batch.failed} failed, ${batch.running} running, ${batch.pending} pending of ${batch.total}${batch.paused ? ' (paused)' : ''}</dd>` : ''}
-${snapshot.progressError ? html`<dt>Progress</dt><dd class="problem">${snapshot.progressError}</dd>` : ''}
-</dl>
-</section>
-<section data-live="waiting" class="cards">
-${view.waiting.map((item) => waitingCard(item, context))}
-</section>
-<h2>${snapshot.kind === 'batch' ? 'Items in flight' : 'Steps'}</h2>
-<table>
-<thead><tr><th>Id</th><th>Type</th><th>State</th><th>Steps</th><th>Cost</th><th>Current action</th><th>Result / question</th></tr></thead>
-<tbody data-live="lines">
-${snapshot.lines.map(lineRow)}
-</tbody>
-</table>
-<h2>Decisions</h2>
-<ul data-live="decisions" class="decisions">
-${view.decisions.map(
-  (decision) =>
-    html`<li data-key="${decision.requestId}-${decision.at}" data-hash="${hashOf(decision)}"><b>${decision.action}</b>${decision.where ? html` <code>${decision.where}</code>` : ''} by <b>${decision.by ?? (decision.timedOut ? 'the timeout policy' : 'unknown')}</b> ${when(decision.at)}${decision.message ? html`: <span class="agent-text">${decision.message}</span>` : ''}</li>`,
-)}
-</ul>
-${
-  closed
-    ? ''
-    : html`<p><a class="danger" href="${pathOf('processes', snapshot.workflowId, 'cancel')}">Cancel this process…</a></p>`
-}`,
+      <section data-live="summary">
+        <dl
+          class="card"
+          data-key="summary"
+          data-hash="${hashOf([snapshot.status, snapshot.execution, snapshot.costUsd, snapshot.maxCostUsd, batch])}"
+        >
+          <dt>Process</dt>
+          <dd><code>${snapshot.workflowId}</code></dd>
+          <dt>Status</dt>
+          <dd class="state state-${snapshot.status}" data-status>${snapshot.status}</dd>
+          <dt>Temporal</dt>
+          <dd>${snapshot.execution.toLowerCase()}</dd>
+          <dt>Cost</dt>
+          <dd>
+            ${usd(snapshot.costUsd)}${snapshot.maxCostUsd !== undefined ? ` of ${usd(snapshot.maxCostUsd)} budget` : ''}
+          </dd>
+          <dt>Started</dt>
+          <dd>${when(snapshot.startedAt)}</dd>
+          ${
+            snapshot.closedAt
+              ? html`<dt>Ended</dt>
+                  <dd>${when(snapshot.closedAt)}</dd>`
+              : ''
+          }
+          ${
+            batch
+              ? html`<dt>Items</dt>
+                  <dd>
+                    ${batch.done} done, ${batch.failed} failed, ${batch.running} running, ${batch.pending}
+                    pending of ${batch.total}${batch.paused ? ' (paused)' : ''}
+                  </dd>`
+              : ''
+          }
+          ${
+            snapshot.progressError
+              ? html`<dt>Progress</dt>
+                  <dd class="problem">${snapshot.progressError}</dd>`
+              : ''
+          }
+        </dl>
+      </section>
+      <section data-live="waiting" class="cards">
+        ${view.waiting.map((item) => waitingCard(item, context))}
+      </section>
+      <h2>${snapshot.kind === 'batch' ? 'Items in flight' : 'Steps'}</h2>
+      <table>
+        <thead>
+          <tr>
+            <th>Id</th>
+            <th>Type</th>
+            <th>State</th>
+            <th>Steps</th>
+            <th>Cost</th>
+            <th>Current action</th>
+            <th>Result / question</th>
+          </tr>
+        </thead>
+        <tbody data-live="lines">
+          ${snapshot.lines.map(lineRow)}
+        </tbody>
+      </table>
+      <h2>Decisions</h2>
+      <ul data-live="decisions" class="decisions">
+        ${view.decisions.map(
+          (decision) =>
+            html`<li data-key="${decision.requestId}-${decision.at}" data-hash="${hashOf(decision)}">
+              <b>${decision.action}</b>${decision.where ? html` <code>${decision.where}</code>` : ''} by
+              <b>${decision.by ?? (decision.timedOut ? 'the timeout policy' : 'unknown')}</b>
+              ${when(decision.at)}${decision.message ? html`: <span class="agent-text">${decision.message}</span>` : ''}
+            </li>`,
+        )}
+      </ul>
+      ${
+        closed
+          ? ''
+          : html`<p>
+              <a class="danger" href="${pathOf('processes', snapshot.workflowId, 'cancel')}"
+                >Cancel this process…</a
+              >
+            </p>`
+      }`,
   );
 }
 
@@ -225,13 +326,15 @@ export function cancelPage(snapshot: Snapshot, context: PageContext): Html {
     `Cancel ${snapshot.name}`,
     context,
     html`<h1>Cancel ${snapshot.name}?</h1>
-<p>Its runs in flight are cancelled at the runs API and it ends <b>cancelled</b>. This cannot be undone.</p>
-<form method="post" action="${pathOf('processes', snapshot.workflowId, 'cancel')}" class="card">
-<input type="hidden" name="csrf" value="${context.csrf ?? ''}">
-<input type="hidden" name="confirm" value="yes">
-<button type="submit" class="reject">Yes, cancel ${snapshot.workflowId}</button>
-<a href="${pathOf('processes', snapshot.workflowId)}">No, keep it</a>
-</form>`,
+      <p>
+        Its runs in flight are cancelled at the runs API and it ends <b>cancelled</b>. This cannot be undone.
+      </p>
+      <form method="post" action="${pathOf('processes', snapshot.workflowId, 'cancel')}" class="card">
+        <input type="hidden" name="csrf" value="${context.csrf ?? ''}" />
+        <input type="hidden" name="confirm" value="yes" />
+        <button type="submit" class="reject">Yes, cancel ${snapshot.workflowId}</button>
+        <a href="${pathOf('processes', snapshot.workflowId)}">No, keep it</a>
+      </form>`,
   );
 }
 
@@ -241,17 +344,30 @@ export function linkPage(link: SignedLink, item: WaitingItem | undefined, params
     `${verb}?`,
     {},
     html`<h1>${verb} this?</h1>
-<dl class="card">
-<dt>Process</dt><dd><code>${item?.processId ?? link.workflowId}</code>${item ? html` (${item.processName})` : ''}</dd>
-<dt>Reason</dt><dd class="agent-text">${item?.reason ?? ''}</dd>
-${item?.proposedAction ? html`<dt>Proposed action</dt><dd class="agent-text">${item.proposedAction}</dd>` : ''}
-${item ? html`<dt>Cost</dt><dd>${usd(item.costUsd)}</dd>` : ''}
-<dt>Link expires</dt><dd>${when(new Date(link.expiresAt * 1000).toISOString())}</dd>
-</dl>
-<form method="post" action="/link" class="card">
-${[...params].map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}
-<label>Message <textarea name="message" rows="2" maxlength="2000"></textarea></label>
-<button type="submit" class="${link.action}">Confirm: ${verb.toLowerCase()}</button>
-</form>`,
+      <dl class="card">
+        <dt>Process</dt>
+        <dd><code>${item?.processId ?? link.workflowId}</code>${item ? html` (${item.processName})` : ''}</dd>
+        <dt>Reason</dt>
+        <dd class="agent-text">${item?.reason ?? ''}</dd>
+        ${
+          item?.proposedAction
+            ? html`<dt>Proposed action</dt>
+                <dd class="agent-text">${item.proposedAction}</dd>`
+            : ''
+        }
+        ${
+          item
+            ? html`<dt>Cost</dt>
+                <dd>${usd(item.costUsd)}</dd>`
+            : ''
+        }
+        <dt>Link expires</dt>
+        <dd>${when(new Date(link.expiresAt * 1000).toISOString())}</dd>
+      </dl>
+      <form method="post" action="/link" class="card">
+        ${[...params].map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`)}
+        <label>Message <textarea name="message" rows="2" maxlength="2000"></textarea></label>
+        <button type="submit" class="${link.action}">Confirm: ${verb.toLowerCase()}</button>
+      </form>`,
   );
 }

@@ -19,7 +19,8 @@ export function cliErrorFor(error: ProcessError, verb: 'approve' | 'reject' = 'a
         'Is this the Temporal server and namespace it runs on?',
     );
   }
-  if (error instanceof ProgressUnavailable) return new CliError(`Cannot read ${id}'s progress: ${error.reason}`);
+  if (error instanceof ProgressUnavailable)
+    return new CliError(`Cannot read ${id}'s progress: ${error.reason}`);
   if (error instanceof NothingAwaiting) {
     if (error.budget) {
       return new CliError(
@@ -29,12 +30,17 @@ export function cliErrorFor(error: ProcessError, verb: 'approve' | 'reject' = 'a
     }
     return new CliError(`${id} is not waiting for a person (status ${error.status}).`);
   }
-  if (error instanceof StaleRequest) return new CliError(`${id} has no open pause ${error.requestId} (${error.detail}).`);
+  if (error instanceof StaleRequest)
+    return new CliError(`${id} has no open pause ${error.requestId} (${error.detail}).`);
   if (error instanceof AmbiguousPause) {
     const ids = error.pauses.map((pause) => `  npx coasty-temporal ${verb} ${pause.workflowId}`).join('\n');
-    return new UsageError(`${error.pauses.length} runs of ${id} wait for a person; name one, or add --all:\n${ids}`);
+    return new UsageError(
+      `${error.pauses.length} runs of ${id} wait for a person; name one, or add --all:\n${ids}`,
+    );
   }
-  if (error instanceof RequestRefused) return new CliError(`${id} refused the ${error.what}: ${error.reason}`);
-  if (error instanceof ProcessClosed) return new CliError(`${id} has ended already (${error.execution}): nothing to cancel.`);
+  if (error instanceof RequestRefused)
+    return new CliError(`${id} refused the ${error.what}: ${error.reason}`);
+  if (error instanceof ProcessClosed)
+    return new CliError(`${id} has ended already (${error.execution}): nothing to cancel.`);
   return new CliError(error.message);
 }

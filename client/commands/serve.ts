@@ -22,8 +22,15 @@ export function serveCommand(): Command {
   return new Command('serve')
     .description('web inbox: approve, reject, raise budgets and cancel in the browser (and a JSON API)')
     .option('--port <port>', 'port to listen on (0 = any free port)', portOption, DEFAULT_SERVE_PORT)
-    .option('--host <address>', 'address to listen on; beyond loopback needs COASTY_SERVE_TOKENS', '127.0.0.1')
-    .option('--public-url <url>', 'the address people open, behind a reverse proxy (default: COASTY_SERVE_URL)')
+    .option(
+      '--host <address>',
+      'address to listen on; beyond loopback needs COASTY_SERVE_TOKENS',
+      '127.0.0.1',
+    )
+    .option(
+      '--public-url <url>',
+      'the address people open, behind a reverse proxy (default: COASTY_SERVE_URL)',
+    )
     .option('--trust-proxy', "trust the reverse proxy's X-Forwarded-Proto/For (https cookies)")
     .option(
       '--task-queue <name>',

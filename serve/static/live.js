@@ -43,7 +43,10 @@
     }
     refreshing = true;
     try {
-      const response = await fetch(window.location.href, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
+      const response = await fetch(window.location.href, {
+        credentials: 'same-origin',
+        headers: { Accept: 'text/html' },
+      });
       if (!response.ok) return;
       const doc = new DOMParser().parseFromString(await response.text(), 'text/html');
       for (const list of document.querySelectorAll('[data-live]')) {
