@@ -234,9 +234,15 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   const contextOf = (request: FastifyRequest, extra: Partial<PageContext> = {}): PageContext => {
     const session = request.who?.session;
-    const notice = session ? flashes.get(session) : undefined;
-    if (session) flashes.delete(session);
-    return { operator: request.who?.operator, csrf: session?.csrf, notice, ...extra };
+    return { operator: request.who?.operator, csrf: session?.csrf, ...extra };
+  };
+  /** The notice of the last POST goes to the next page the person opens, not to a background fetch. */
+  const takeNotice = (request: FastifyRequest): string | undefined => {
+    const session = request.who?.session;
+    if (!session || request.headers['x-live-refresh'] !== undefined) return undefined;
+    const notice = flashes.get(session);
+    flashes.delete(session);
+    return notice;
   };
 
   fastify.get('/assets/:name', async (request, reply) => {
@@ -268,7 +274,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
     sendPage(
       reply,
       200,
-      inboxPage(await inboxReader.read(), contextOf(request, { live: '/api/changes?topic=inbox' })),
+      inboxPage(
+        await inboxReader.read(),
+        contextOf(request, { live: '/api/changes?topic=inbox', notice: takeNotice(request) }),
+      ),
     ),
   );
   fastify.get('/api/inbox', async () => ({ items: await inboxReader.read() }));
@@ -297,7 +306,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
     return sendPage(
       reply,
       200,
-      processPage(view, contextOf(request, { live: `/api/changes?process=${encodeURIComponent(id)}` })),
+      processPage(
+        view,
+        contextOf(request, {
+          live: `/api/changes?process=${encodeURIComponent(id)}`,
+          notice: takeNotice(request),
+        }),
+      ),
     );
   });
   fastify.get('/api/processes/:id', async (request) => processView(idParam(request)));

@@ -45,7 +45,7 @@
     try {
       const response = await fetch(window.location.href, {
         credentials: 'same-origin',
-        headers: { Accept: 'text/html' },
+        headers: { Accept: 'text/html', 'X-Live-Refresh': '1' },
       });
       if (!response.ok) return;
       const doc = new DOMParser().parseFromString(await response.text(), 'text/html');
