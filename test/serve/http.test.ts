@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { progressQuery, type ChainProgress } from '../../workflows/messages';
 import { linkUrl } from '../../serve/links';
 import { agent, chain, gate } from '../chain/specs';
+import { runCli } from '../cli/helpers';
+import { testServerAddress } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
 import { HttpSession, startChain, startServeStack, type ServeStack } from './helpers';
 
@@ -327,4 +329,36 @@ test('the notification receiver gets exactly one message per pause, with signed 
   });
   for (const id of ids) assert.equal(messagesFor(id).length, 1, id);
   assert.equal(failFirst, false, 'the first attempt was refused and retried');
+});
+
+test('`coasty-temporal link` prints signed URLs that serve accepts; without COASTY_LINK_SECRET it is exit 2', async () => {
+  const handle = await startChain(s.stack, gateChain(), 'cli-link');
+  await waitForGate(handle.workflowId);
+  const env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: testServerAddress(),
+    COASTY_SERVE_URL: s.serve.url,
+    COASTY_LINK_SECRET: LINK_SECRET,
+  };
+  const printed = await runCli(['link', handle.workflowId, '--ttl', '30m', '--by', 'bo', '--json'], { env });
+  assert.equal(printed.code, 0, printed.stderr);
+  const links = JSON.parse(printed.stdout) as { requestId: string; approve: string; reject: string };
+  assert.equal(links.requestId, 'review');
+  const approve = new URL(links.approve);
+  const visitor = new HttpSession(s.serve.url);
+  assert.equal((await visitor.fetch(approve.pathname + approve.search)).status, 200);
+  const decided = await visitor.fetch('/link', {
+    method: 'POST',
+    form: Object.fromEntries(approve.searchParams),
+  });
+  assert.equal(decided.status, 200);
+  const result = await handle.result();
+  assert.equal(result.approvals[0]!.by, 'bo (signed link)');
+
+  const noSecret = await runCli(['link', handle.workflowId], { env: { ...env, COASTY_LINK_SECRET: '' } });
+  assert.equal(noSecret.code, 2);
+  assert.match(noSecret.stderr, /set COASTY_LINK_SECRET/);
+  const over = await runCli(['link', handle.workflowId], { env });
+  assert.equal(over.code, 1);
+  assert.match(over.stderr, /is not waiting for a person/);
 });
