@@ -2,6 +2,7 @@
 // awaiting_human (single runs, chain steps, batch items) and processes that wait for a budget.
 // Found through visibility (CoastyStatus), then each process's own snapshot; oldest first.
 import type { Client } from '@temporalio/client';
+import type { StepAction } from '../api/types';
 import type { AgentRunInput } from '../workflows/agent-run';
 import type { ApprovalTimeoutPolicy, ChainSpec } from '../workflows/process-types';
 import { listProcesses, listQuery } from './commands/list';
@@ -35,6 +36,8 @@ export interface WaitingItem {
   maxCostUsd?: number;
   /** Budgets: what the next run needs. */
   neededUsd?: number;
+  /** The last few steps before the pause, when the reader can see them (serve with the runs API key). */
+  recent?: Array<{ at: string; action?: StepAction; observation?: string }>;
 }
 
 const DEFAULT_APPROVAL_TIMEOUT_MS = 24 * 60 * 60 * 1000;

@@ -48,6 +48,8 @@ export interface LineView {
   type: 'agent' | 'approval';
   state: string;
   workflowId?: string;
+  /** The runs API's id of the run, once created. */
+  runId?: string;
   machineId?: string;
   steps: number;
   maxSteps?: number;
@@ -182,6 +184,7 @@ export class SnapshotReader {
       type: 'agent',
       state: progress.status,
       workflowId: this.workflowId,
+      runId: progress.runId ?? live?.runId,
       steps: Math.max(progress.steps, live?.steps ?? 0),
       maxSteps: progress.maxSteps,
       costUsd: Math.max(progress.costUsd, (live?.costCents ?? 0) / 100),
@@ -336,6 +339,7 @@ function chainLine(step: ChainStepProgress): LineView {
     type: step.type,
     state: step.state,
     workflowId: step.workflowId,
+    runId: step.runId,
     steps: step.steps,
     maxSteps: step.maxSteps,
     costUsd: step.costUsd,
@@ -351,6 +355,7 @@ function applyChildLive(line: LineView, live: ChildLive): void {
   line.closedAt = live.closedAt ?? line.closedAt;
   const progress = live.progress;
   const summary = live.cursor?.summary;
+  line.runId = progress?.runId ?? summary?.runId ?? line.runId;
   if (progress) {
     if (ACTIVE_STATES.has(line.state) || line.state === 'pending') line.state = progress.status;
     line.maxSteps ??= progress.maxSteps;

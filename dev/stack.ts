@@ -145,6 +145,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       }),
       port: servePort.port,
       env,
+      runs: runsClient,
       log: (line) => appendLine(serveLog, line),
     });
     stops.push(() => serve.stop());

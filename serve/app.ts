@@ -16,6 +16,7 @@ import { DecisionReader } from './decisions';
 import { html, type Html } from './html';
 import { HttpProblem, problemOf } from './http-errors';
 import { checkLink, type SignedLink } from './links';
+import type { RecentSteps } from './recent-steps';
 import { LiveTopic, streamChanges } from './live';
 import {
   cancelPage,
@@ -40,6 +41,8 @@ export interface AppOptions {
   pollMs?: number;
   /** Trust X-Forwarded-* from a reverse proxy (https detection, client address). */
   trustProxy?: boolean;
+  /** Reads each waiting run's last steps from the runs API (masked); without it the inbox shows the last action. */
+  recentSteps?: RecentSteps;
   log: (line: string) => void;
 }
 
@@ -88,7 +91,22 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const localOperator = safeUserName();
   const sessions = new Sessions();
   const flashes = new WeakMap<Session, string>();
-  const inboxReader = new InboxReader(client, { taskQueue: options.taskQueue });
+  const reader = new InboxReader(client, { taskQueue: options.taskQueue });
+  const withSteps = async (items: WaitingItem[]): Promise<WaitingItem[]> => {
+    const recent = options.recentSteps;
+    if (!recent) return items;
+    return Promise.all(
+      items.map(async (item) =>
+        item.line?.runId && item.requestId
+          ? { ...item, recent: await recent.before(item.line.runId, item.requestId) }
+          : item,
+      ),
+    );
+  };
+  const inboxReader = {
+    read: async () => withSteps(await reader.read()),
+    itemsOf: async (id: string) => withSteps(await reader.itemsOf(id)),
+  };
   const decisionReader = new DecisionReader(client);
   const pollMs = options.pollMs ?? 1000;
   const closing = new AbortController();

@@ -1,6 +1,8 @@
 // `coasty-temporal serve`: the web inbox, process pages, the JSON API, signed links and notifications,
 // on a Temporal client like every other command. Loopback by default; another host needs operator tokens.
 import type { Client } from '@temporalio/client';
+import { secretRedactor } from '../activities/secrets';
+import type { RunsClient } from '../api/runs-client';
 import type { WaitingItem } from '../client/inbox';
 import { buildApp } from './app';
 import {
@@ -14,6 +16,7 @@ import {
 } from './config';
 import { linkUrl } from './links';
 import { Notifier, slackEscape, type SlackMessage } from './notify';
+import { RecentSteps } from './recent-steps';
 
 export { DEFAULT_SERVE_PORT, ServeConfigError };
 
@@ -31,6 +34,11 @@ export interface ServeOptions {
   publicUrl?: string;
   trustProxy?: boolean;
   pollMs?: number;
+  /**
+   * The runs API, to show each waiting run's last steps and observations (masked with the
+   * COASTY_SECRET_* values of `env`: give serve the workers' secrets). Without it: the last action.
+   */
+  runs?: RunsClient;
   /** How long signed links in notifications live (default 24 h). */
   linkTtlSeconds?: number;
   log?: (line: string) => void;
@@ -67,6 +75,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     taskQueue: options.taskQueue,
     pollMs: options.pollMs,
     trustProxy: options.trustProxy,
+    recentSteps: options.runs ? new RecentSteps(options.runs, secretRedactor(env)) : undefined,
     log,
   });
   const address = await app.fastify.listen({ host, port: options.port ?? DEFAULT_SERVE_PORT });

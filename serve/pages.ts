@@ -157,10 +157,26 @@ function waitingCard(item: WaitingItem, context: PageContext): Html {
           : ''
       }
       ${
-        line?.action
-          ? html`<dt>Last step</dt>
-              <dd class="agent-text">${describeAction(line.action)}</dd>`
-          : ''
+        item.recent?.length
+          ? html`<dt>Last steps</dt>
+              <dd>
+                <ol class="recent">
+                  ${item.recent.map(
+                    (step) =>
+                      html`<li>
+                        <span class="agent-text">${describeAction(step.action)}</span>${
+                          step.observation
+                            ? html` <span class="observation agent-text">${step.observation}</span>`
+                            : ''
+                        }
+                      </li>`,
+                  )}
+                </ol>
+              </dd>`
+          : line?.action
+            ? html`<dt>Last step</dt>
+                <dd class="agent-text">${describeAction(line.action)}</dd>`
+            : ''
       }
       ${
         line

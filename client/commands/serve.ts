@@ -40,6 +40,11 @@ export function serveCommand(): Command {
       action(async (flags: ServeFlags) =>
         withTarget({ ...flags, startStack: false }, async (target) => {
           const { startServe } = await import('../../serve');
+          // With the runs API key, the inbox shows each waiting run's last steps (masked like the workers do).
+          const apiKey = process.env.COASTY_API_KEY?.trim();
+          const baseUrl = process.env.COASTY_BASE_URL?.trim() || target.record?.apiBaseUrl;
+          const { RunsClient } = await import('../../api/runs-client');
+          const runs = apiKey && baseUrl ? new RunsClient({ baseUrl, apiKey }) : undefined;
           let serve;
           try {
             serve = await startServe({
@@ -49,8 +54,10 @@ export function serveCommand(): Command {
               publicUrl: flags.publicUrl,
               trustProxy: flags.trustProxy,
               taskQueue: flags.taskQueue ?? (process.env.COASTY_TASK_QUEUE || undefined),
+              runs,
             });
           } catch (error) {
+            await runs?.close();
             if (error instanceof ServeConfigError) throw new CliError(error.message, EXIT.usage);
             if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
               throw new CliError(`port ${flags.port} is taken: choose another with --port`, EXIT.usage);
@@ -66,6 +73,7 @@ export function serveCommand(): Command {
             process.once('SIGTERM', resolve);
           });
           await serve.stop();
+          await runs?.close();
           return EXIT.ok;
         }),
       ),

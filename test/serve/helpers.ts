@@ -1,5 +1,6 @@
 // A serve on the test stack (real dev server, real emulator, real worker), a signed-in HTTP session
 // for API tests, and chains to decide.
+import { RunsClient } from '../../api/runs-client';
 import type { AgentRule } from '../../emulator/config';
 import { runChain } from '../../workflows/run-chain';
 import type { ChainSpec } from '../../workflows/process-types';
@@ -18,6 +19,8 @@ export async function startServeStack(options: {
   env?: NodeJS.ProcessEnv;
   workerEnv?: NodeJS.ProcessEnv;
   rules?: AgentRule[];
+  /** Give serve the runs API (last steps in the inbox). */
+  runs?: boolean;
 }): Promise<ServeStack> {
   const stack = await startStack({
     label: options.label,
@@ -25,6 +28,9 @@ export async function startServeStack(options: {
     emulator: { config: { machines: 8, agent: { paceMs: 5, rules: options.rules ?? [] } } },
   });
   const logs: string[] = [];
+  const runs = options.runs
+    ? new RunsClient({ baseUrl: stack.emulator.baseUrl, apiKey: stack.emulator.apiKey })
+    : undefined;
   let serve: RunningServe;
   try {
     serve = await startServe({
@@ -33,9 +39,11 @@ export async function startServeStack(options: {
       env: options.env ?? {},
       taskQueue: stack.taskQueue,
       pollMs: 200,
+      runs,
       log: (line) => logs.push(line),
     });
   } catch (error) {
+    await runs?.close();
     await stack.stop();
     throw error;
   }
@@ -45,6 +53,7 @@ export async function startServeStack(options: {
     logs,
     async stop() {
       await serve.stop();
+      await runs?.close();
       await stack.stop();
     },
   };

@@ -49,7 +49,9 @@ before(async () => {
       COASTY_SERVE_TOKENS: `ops=${TOKEN}`,
       COASTY_LINK_SECRET: LINK_SECRET,
       COASTY_NOTIFY_URL: notifyUrl,
+      COASTY_SECRET_BANK: SECRET,
     },
+    runs: true,
     workerEnv: { COASTY_SECRET_BANK: SECRET },
     rules: [
       { pattern: 'echo-question', behaviour: { humanReason: `May I type ${SECRET} into the bank form?` } },
@@ -246,7 +248,12 @@ test('a signed link opened twice decides once; expired, forged, altered and stal
 test('every page and API answer of a process whose task uses a secret is free of its value', async () => {
   const handle = await startChain(
     s.stack,
-    chain([agent('login', 'Log in with {{secret.BANK}} and pay echo-question [steps=3] [human@2]')]),
+    chain([
+      agent(
+        'login',
+        'Log in at https://bank.example/login?pw={{secret.BANK}} and pay echo-question [steps=3] [human@2]',
+      ),
+    ]),
     'secret',
   );
   const child = `${handle.workflowId}/login`;
@@ -257,6 +264,10 @@ test('every page and API answer of a process whose task uses a secret is free of
     return items.find((candidate) => candidate.processId === handle.workflowId);
   });
   assert.match(item.reason, /\[secret BANK\]/, 'the worker masked it');
+  // The run's first step opened the URL with the secret in it: serve read it from the runs API and masked it.
+  const recentUrl = (item as unknown as { recent?: Array<{ action?: { url?: string } }> }).recent?.[0]?.action
+    ?.url;
+  assert.equal(recentUrl, 'https://bank.example/login?pw=[secret BANK]');
   const link = new URL(
     linkUrl(
       new URL(s.serve.url),
