@@ -137,7 +137,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     const serveConnection = await Connection.connect({ address: server.address });
     stops.push(() => serveConnection.close());
     const { startServe } = await import('../serve');
-    const serve = await startServe({
+    const serveOptions = {
       client: new Client({
         connection: serveConnection,
         namespace: server.namespace,
@@ -146,7 +146,14 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       port: servePort.port,
       env,
       runs: runsClient,
-      log: (line) => appendLine(serveLog, line),
+      log: (line: string) => appendLine(serveLog, line),
+    };
+    const serve = await startServe(serveOptions).catch(async (error: NodeJS.ErrnoException) => {
+      // Another stack took the free port between the check and the listen: any free port will do.
+      if (error.code !== 'EADDRINUSE' || env.COASTY_SERVE_PORT?.trim()) throw error;
+      const started = await startServe({ ...serveOptions, port: 0 });
+      notes.push(`port ${servePort.port} was taken: serve is on ${started.port}`);
+      return started;
     });
     stops.push(() => serve.stop());
 
