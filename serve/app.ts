@@ -263,6 +263,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
     return notice;
   };
 
+  fastify.setNotFoundHandler(async (request) => {
+    throw new HttpProblem(404, 'not_found', `nothing at ${request.method} ${request.url.split('?')[0]}`);
+  });
+
   fastify.get('/assets/:name', async (request, reply) => {
     const asset = assets[(request.params as { name: string }).name];
     if (!asset) throw new HttpProblem(404, 'not_found', 'no such file');

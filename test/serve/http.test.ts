@@ -135,6 +135,10 @@ test('bad input is a 4xx that names the problem, and nothing changes', async () 
     status: 404,
     message: 'no process with id "no-such-process"',
   });
+  assert.deepEqual(await problem(await ops.fetch('/api/nope')), {
+    status: 404,
+    message: 'nothing at GET /api/nope',
+  });
   const malformed = await problem(
     await ops.fetch(`/api/processes/${handle.workflowId}/decisions`, {
       method: 'POST',
