@@ -71,6 +71,8 @@ const ASSETS: Record<string, { type: string; file: URL }> = {
 const PUBLIC_PATHS = new Set(['/signin', '/link', '/healthz']);
 const MAX_MESSAGE_CHARS = 2000;
 const MAX_ID_CHARS = 1000;
+const MAX_READERS = 1000;
+const MAX_USED_LINKS = 10_000;
 
 interface Who {
   operator: string;
@@ -110,7 +112,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const decisionReader = new DecisionReader(client);
   const pollMs = options.pollMs ?? 1000;
   const closing = new AbortController();
-  const usedLinks = new Set<string>();
+  /** Signature -> expiry (unix s) of links that decided; an expired link is refused anyway, so it is forgotten. */
+  const usedLinks = new Map<string, number>();
   const assets = Object.fromEntries(
     Object.entries(ASSETS).map(([name, asset]) => [name, { ...asset, body: readFileSync(asset.file) }]),
   );
@@ -124,7 +127,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const processReaders = new Map<string, SnapshotReader>();
   const readerOf = (id: string) => {
     let reader = processReaders.get(id);
-    if (!reader) processReaders.set(id, (reader = new SnapshotReader(client, id)));
+    if (!reader) {
+      if (processReaders.size >= MAX_READERS) {
+        for (const known of processReaders.keys())
+          if (!processTopics.has(known)) processReaders.delete(known);
+      }
+      processReaders.set(id, (reader = new SnapshotReader(client, id)));
+    }
     return reader;
   };
   const processView = async (id: string): Promise<ProcessView> => {
@@ -470,7 +479,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
   fastify.post('/link', async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const { link, signature } = await openLink(body);
-    usedLinks.add(signature); // claimed before deciding: two clicks at once decide once
+    if (usedLinks.size >= MAX_USED_LINKS) {
+      const now = Date.now() / 1000;
+      for (const [used, expiresAt] of usedLinks) if (expiresAt <= now) usedLinks.delete(used);
+    }
+    usedLinks.set(signature, link.expiresAt); // claimed before deciding: two clicks at once decide once
     try {
       const message = stringField(body, 'message', MAX_MESSAGE_CHARS, true);
       const [sent] = await decide(client, link.workflowId, {
