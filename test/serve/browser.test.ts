@@ -154,8 +154,11 @@ test('agent text with HTML, script, javascript: links and bidi overrides renders
       ['/assets/live.js'],
     );
   }
+  // A decision forwarded to a chain's step names the pause it answers.
+  const child = s.stack.env.client.workflow.getHandle(`${handle.workflowId}/submit`);
+  const progress = (await child.query('progress')) as { awaiting?: { requestId: string } };
   await s.stack.env.client.workflow.getHandle(handle.workflowId).executeUpdate('decide', {
-    args: [{ action: 'reject', by: 'ops' }],
+    args: [{ action: 'reject', by: 'ops', requestId: progress.awaiting!.requestId }],
   });
   await handle.result();
 });
