@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ConflictError } from '../api/errors';
 import { RunsClient } from '../api/runs-client';
+import type { Run } from '../api/types';
 import { substituteSecrets } from '../workflows/templates';
 import { toActivityFailure } from './failures';
 import {
@@ -61,6 +62,7 @@ export function createActivities({ client: plainClient, env = process.env, secre
         // Never return the run object: its `task` holds the secrets' values.
         return { runId: run.id, status: run.status };
       } catch (error) {
+        if (error instanceof ConflictError) throw createConflict(error, request.machine_id, redact);
         throw toActivityFailure(error, redact);
       }
     },
@@ -69,14 +71,19 @@ export function createActivities({ client: plainClient, env = process.env, secre
       return followRun(client, input, redactText);
     },
 
-    /** Idempotent: a retry after a lost answer finds the run already resumed and succeeds. */
-    async resumeRun({ runId, action, message, idempotencyKey }: ResumeRunInput): Promise<void> {
+    /**
+     * Idempotent: a retry after a lost answer finds the run already resumed and succeeds. Given the
+     * pause's `since`, a retry never answers a later pause (without relying on Idempotency-Key).
+     */
+    async resumeRun({ runId, action, message, idempotencyKey, pauseSince }: ResumeRunInput): Promise<void> {
+      const pauseIsOver = async () => !isAtPause(await client.getRun(runId), pauseSince);
       try {
+        if (Context.current().info.attempt > 1 && pauseSince !== undefined && (await pauseIsOver())) return;
         await client.resumeRun(runId, { action, message }, { idempotencyKey });
       } catch (error) {
         if (error instanceof ConflictError) {
-          const run = await client.getRun(runId).catch(() => undefined);
-          if (run && run.status !== 'awaiting_human') return;
+          const over = await pauseIsOver().catch(() => false);
+          if (over) return;
         }
         throw toActivityFailure(error, redact);
       }
@@ -101,4 +108,32 @@ export function createActivities({ client: plainClient, env = process.env, secre
   };
 }
 
+/**
+ * Is the run waiting at the pause that began at `since` (any pause, when unknown)? Times are
+ * compared as instants, so the event's `requested_at` and the run's `since` may differ in format.
+ */
+export function isAtPause(run: Run, since: string | undefined): boolean {
+  if (run.status !== 'awaiting_human') return false;
+  const current = run.awaiting_human?.since;
+  if (since === undefined || current === undefined) return true;
+  const [a, b] = [Date.parse(since), Date.parse(current)];
+  return Number.isNaN(a) || Number.isNaN(b) ? since === current : a === b;
+}
+
 export type Activities = ReturnType<typeof createActivities>;
+
+/**
+ * The key is this execution's own, so a 409 on create means an earlier attempt sent it with another
+ * body (a secret that changed between attempts): that attempt's run exists, and nobody follows it.
+ */
+function createConflict(error: ConflictError, machineId: string, redact: (text: string) => string) {
+  return ApplicationFailure.create({
+    type: error.errorType,
+    nonRetryable: true,
+    message: redact(
+      `${error.message} An earlier attempt of this workflow sent the same Idempotency-Key with another body ` +
+        `(did a COASTY_SECRET_ value change between attempts?), so a run it created may still be going: ` +
+        `find it with GET /v1/runs?machine_id=${machineId} and cancel it.`,
+    ),
+  });
+}

@@ -63,4 +63,10 @@ export interface ResumeRunInput {
   action: 'approve' | 'reject';
   message?: string;
   idempotencyKey: string;
+  /**
+   * `since` of the pause this decision answers (AwaitingHumanInfo.since). With it, a retry (or a
+   * 409) first reads the run and sends nothing when the run is no longer at that pause: the first
+   * attempt got through, and the run may already wait at a later pause nobody has seen.
+   */
+  pauseSince?: string;
 }

@@ -152,6 +152,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
           action: decision.action,
           message: decision.message,
           idempotencyKey: `${idempotencyKey}/resume/${pause.requestId}`,
+          pauseSince: pause.since,
         });
       } else if (timeoutPolicy === 'reject') {
         approvals.push({
@@ -167,6 +168,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
           action: 'reject',
           message: 'approval timed out',
           idempotencyKey: `${idempotencyKey}/resume/${pause.requestId}`,
+          pauseSince: pause.since,
         });
       } else {
         approvals.push({

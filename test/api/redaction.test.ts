@@ -152,3 +152,15 @@ test('secretForms: the value, JSON.stringify escapes, and ASCII-only escapes', (
   ])
     assert.ok(forms.includes(form), `${form} in ${JSON.stringify(forms)}`);
 });
+
+test('withSecrets shares the sockets: one close ends both clients', async () => {
+  const api = await serve((req, res) => json(res, 200, { id: 'run_1', status: 'queued' }));
+  await api.getRun('run_1');
+  await client!.getRun('run_1');
+  await api.close();
+  await assert.rejects(
+    client!.getRun('run_1'),
+    (error: unknown) => (error as { code?: string }).code === 'UND_ERR_DESTROYED',
+  );
+  assert.equal(String(api), String(client), 'the same API root, and the key never shown');
+});
