@@ -12,6 +12,7 @@ import { startStack, type TestStack } from '../helpers/stack';
 import { waitUntil } from '../helpers/wait';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
 import { agent, chain } from '../chain/specs';
+import { ACTIVITY_TYPE_NAMES } from '../../workflows/names';
 
 // Faults are set on this file's own emulator; each test sets what it needs and clears it after.
 let stack: TestStack;
@@ -162,7 +163,9 @@ test('an API outage at creation: the local attempt is bounded, the retries go on
       async () => {
         const { raw } = await handle.describe();
         return (
-          raw.pendingActivities?.some((activity) => activity.activityType?.name === 'createRun') || undefined
+          raw.pendingActivities?.some(
+            (activity) => activity.activityType?.name === ACTIVITY_TYPE_NAMES.createRun,
+          ) || undefined
         );
       },
       60_000,
@@ -170,12 +173,15 @@ test('an API outage at creation: the local attempt is bounded, the retries go on
     // Outlast several workflow task timeouts (10 s): a local activity retrying that long would add tasks.
     const { raw } = await handle.describe();
     const attempt = () =>
-      raw.pendingActivities?.find((a) => a.activityType?.name === 'createRun')?.attempt ?? 0;
+      raw.pendingActivities?.find((a) => a.activityType?.name === ACTIVITY_TYPE_NAMES.createRun)?.attempt ??
+      0;
     await waitUntil(
       'a few more create attempts',
       async () => {
         const now = await handle.describe();
-        const a = now.raw.pendingActivities?.find((p) => p.activityType?.name === 'createRun')?.attempt ?? 0;
+        const a =
+          now.raw.pendingActivities?.find((p) => p.activityType?.name === ACTIVITY_TYPE_NAMES.createRun)
+            ?.attempt ?? 0;
         return a >= attempt() + 3 || undefined;
       },
       120_000,
