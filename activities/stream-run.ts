@@ -23,7 +23,7 @@ function overlongResend(runId: string, id: string, applied: number): StreamProto
     message:
       `The event stream of run ${runId} resent, on resume, more events than the ${RECENT_IDS} ids a new stream ` +
       `attempt remembers: event ${id}, handled before, came after ${applied} event(s) this attempt did not know, ` +
-      `which were therefore older events counted twice. The API resumes right after Last-Event-ID (API.md); this ` +
+      `which were therefore older events counted twice. The API resumes right after Last-Event-ID (docs/api.md); this ` +
       `server does not. Its summary (getRun) has the true steps and cost.`,
   });
 }
@@ -41,7 +41,7 @@ export const HEARTBEAT_COALESCE_MS = 100;
 export const STREAM_ENDED_EARLY_TYPE = 'CoastyStreamEndedEarly';
 
 /**
- * Follows one run's events (DESIGN.md "The heart"): resumes from the heartbeated cursor, handles
+ * Follows one run's events (docs/design.md, "Data flow of one run"): resumes from the heartbeated cursor, handles
  * each event once, heartbeats the cursor after new events and on a timer, returns at a pause or the end.
  */
 export async function followRun(

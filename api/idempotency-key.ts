@@ -1,7 +1,7 @@
 // The Idempotency-Key header for any key: exactly-once rests on the same key giving the same bytes.
 import { createHash } from 'node:crypto';
 
-/** The API's limit on Idempotency-Key (API.md; the emulator refuses longer keys with a 400). */
+/** The API's limit on Idempotency-Key (docs/api.md; the emulator refuses longer keys with a 400). */
 export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
 /** Hex characters of SHA-256 kept in a shortened key: all 64, so two long keys never share one. */
 const HASH_HEX_LENGTH = 64;

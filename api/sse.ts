@@ -6,7 +6,10 @@
 //   the buffer at the last dispatched event or id-only block, and survives reconnects until then;
 // - watches lines for blocks with an `id` and no `data` and applies their id at their blank line;
 // - turns CRs that end a chunk into LFs (dropping the LF that may follow), so `data: a\r\r` at
-//   the end of a chunk or of the stream dispatches at once.
+//   the end of a chunk or of the stream dispatches at once;
+// - strips exactly one BOM at the start of each connection itself: the decoder keeps BOMs
+//   (ignoreBOM), because Node 24's streaming TextDecoder strips two when the first is split
+//   across chunks (its BOM state is not kept while the first bytes are pending).
 import {
   createParser,
   type EventSourceMessage,
@@ -20,6 +23,11 @@ const COLON = 58;
 const SPACE = 32;
 const LETTER_D = 100;
 const LETTER_I = 105;
+const BOM = 0xfeff;
+
+function newDecoder() {
+  return new TextDecoder('utf-8', { ignoreBOM: true });
+}
 
 // What is known about a line split across chunks. Unknown: too short to tell, the head is kept;
 // Id: the head is kept until the line ends; Data and Other: nothing more is needed.
@@ -53,7 +61,9 @@ export class SseReader {
   #idBuffer = '';
   readonly #handlers: SseHandlers;
   readonly #maxBufferSize: number;
-  #decoder = new TextDecoder();
+  #decoder = newDecoder();
+  /** No text of this connection decoded yet: its first character may be the one BOM to strip. */
+  #atConnectionStart = true;
   #parser: EventSourceParser;
   #skipLeadingLf = false;
   /** The parser refuses any feed after an overflow, until the next connection. */
@@ -79,7 +89,8 @@ export class SseReader {
 
   /** A new connection: new decoder (one BOM stripped again), new parser, no pending event. */
   startConnection(): void {
-    this.#decoder = new TextDecoder();
+    this.#decoder = newDecoder();
+    this.#atConnectionStart = true;
     this.#parser = this.#createParser();
     this.#skipLeadingLf = false;
     this.#overflowed = false;
@@ -92,16 +103,22 @@ export class SseReader {
   }
 
   feed(bytes: Uint8Array): void {
-    this.feedText(this.#decoder.decode(bytes, { stream: true }));
+    this.feedText(this.#stripBom(this.#decoder.decode(bytes, { stream: true })));
   }
 
   /** The body ended: flush the decoder; an event without its blank line is dropped, id included. */
   endConnection(): void {
-    this.feedText(this.#decoder.decode());
+    this.feedText(this.#stripBom(this.#decoder.decode()));
     this.startConnection();
   }
 
-  /** Decoded text, for callers that decode themselves. */
+  #stripBom(text: string): string {
+    if (!this.#atConnectionStart || text.length === 0) return text;
+    this.#atConnectionStart = false;
+    return text.charCodeAt(0) === BOM ? text.slice(1) : text;
+  }
+
+  /** Decoded text (its leading BOM already removed), for callers that decode themselves. */
   feedText(text: string): void {
     if (text.length === 0 || this.#overflowed) return;
     if (this.#skipLeadingLf) {

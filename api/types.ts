@@ -1,4 +1,4 @@
-// The runs API wire types (../shared/API.md). Field names are the API's (snake_case).
+// The runs API wire types (docs/api.md). Field names are the API's (snake_case).
 
 export const RUN_STATUSES = [
   'queued',

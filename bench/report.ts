@@ -13,7 +13,15 @@ import { RESULTS_DIR, ROOT, type BenchResult, type Cell, type Table } from './li
 export const REPORT_PATH = join(ROOT, 'docs/performance.md');
 
 /** The benchmarks in the order of the report. */
-export const BENCHMARKS = ['history', 'stream', 'concurrency', 'resume', 'batch', 'latency'] as const;
+export const BENCHMARKS = [
+  'history',
+  'stream',
+  'concurrency',
+  'resume',
+  'batch',
+  'latency',
+  'worker-start',
+] as const;
 
 export interface RunStatus {
   name: string;

@@ -25,6 +25,7 @@ const PLAN: Array<{ name: (typeof BENCHMARKS)[number]; limit: number; fullLimit:
   { name: 'history', limit: 240, fullLimit: 1200 },
   { name: 'stream', limit: 300, fullLimit: 1200 },
   { name: 'latency', limit: 240, fullLimit: 600 },
+  { name: 'worker-start', limit: 300, fullLimit: 600 },
   { name: 'resume', limit: 300, fullLimit: 900 },
   { name: 'concurrency', limit: 420, fullLimit: 1800 },
   { name: 'batch', limit: 600, fullLimit: 3600 },

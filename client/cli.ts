@@ -5,10 +5,12 @@ import { codecServerCommand } from './commands/codec-server';
 import { pauseResumeCommand, raiseBudgetCommand } from './commands/control';
 import { decideCommand } from './commands/decide';
 import { devCommand } from './commands/dev';
+import { linkCommand } from './commands/link';
 import { listCommand } from './commands/list';
 import { positiveInteger } from './commands/numbers';
 import { runCommand, startCommand } from './commands/run';
 import { schemaCommand } from './commands/schema';
+import { serveCommand } from './commands/serve';
 import { statusCommand } from './commands/status';
 import { watchCommand } from './commands/watch';
 import { EXIT } from './errors';
@@ -68,6 +70,8 @@ program.addCommand(pauseResumeCommand('resume'));
 program.addCommand(devCommand());
 program.addCommand(schemaCommand());
 program.addCommand(codecServerCommand());
+program.addCommand(serveCommand());
+program.addCommand(linkCommand());
 
 // Subcommands inherit the usage-error handling (exit 2, help after the error).
 for (const command of program.commands) {

@@ -3,7 +3,14 @@
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { decisionProblem } from '../workflows/decision-rules';
 import { decideUpdate, humanInputSignal, type DecisionAck, type HumanDecision } from '../workflows/messages';
-import { CliError, UsageError } from './errors';
+import {
+  AmbiguousPause,
+  InvalidDecision,
+  NothingAwaiting,
+  ProgressUnavailable,
+  RequestRefused,
+  StaleRequest,
+} from './process-errors';
 import { SnapshotReader, type Pause, type Snapshot } from './snapshot';
 
 export interface DecisionInput {
@@ -40,7 +47,10 @@ export async function sendDecision(client: Client, pause: Pause, input: Decision
         await handle.signal(humanInputSignal, decision);
         return { requestId: pause.requestId, accepted: true };
       }
-      throw new CliError(`${pause.workflowId} refused the decision: ${why}`);
+      if (/not the open one|not waiting for a person/i.test(why)) {
+        throw new StaleRequest(pause.workflowId, pause.requestId, why);
+      }
+      throw new RequestRefused(pause.workflowId, 'decision', why);
     }
     throw error;
   }
@@ -53,7 +63,10 @@ export interface DecideOptions extends DecisionInput {
   requestId?: string;
 }
 
-/** `approve <id>` / `reject <id>`: decides the pause(s) of a process; errors say what waits instead. */
+/**
+ * `approve <id>` / `reject <id>`: decides the pause(s) of a process. Throws ProcessNotFound,
+ * ProgressUnavailable, NothingAwaiting, StaleRequest (the named pause is not open), AmbiguousPause.
+ */
 export async function decide(
   client: Client,
   workflowId: string,
@@ -61,19 +74,9 @@ export async function decide(
 ): Promise<DecisionSent[]> {
   // Refused here, before anything is sent: the runs API would refuse it after the workflow accepted it.
   const problem = decisionProblem({ action: options.action, message: options.message, by: options.by });
-  if (problem) throw new UsageError(`Not sent: ${problem}.`);
-  const snapshot = await new SnapshotReader(client, workflowId).read();
-  let pauses = snapshot.pauses;
-  if (options.requestId) pauses = pauses.filter((pause) => pause.requestId === options.requestId);
-  if (pauses.length === 0) throw new CliError(notWaitingMessage(snapshot, options.requestId));
-  if (pauses.length > 1 && !options.all) {
-    const ids = pauses
-      .map((pause) => `  npx coasty-temporal ${options.action} ${pause.workflowId}`)
-      .join('\n');
-    throw new UsageError(
-      `${pauses.length} runs of ${workflowId} wait for a person; name one, or add --all:\n${ids}`,
-    );
-  }
+  if (problem) throw new InvalidDecision(workflowId, problem);
+  const pauses = await openPauses(client, workflowId, options.requestId);
+  if (pauses.length > 1 && !options.all) throw new AmbiguousPause(workflowId, pauses);
   const sent: DecisionSent[] = [];
   for (const pause of pauses) {
     const ack = await sendDecision(client, pause, options);
@@ -91,15 +94,20 @@ export async function decide(
   return sent;
 }
 
-function notWaitingMessage(snapshot: Snapshot, requestId?: string): string {
-  if (snapshot.progressError)
-    return `Cannot read ${snapshot.workflowId}'s progress: ${snapshot.progressError}`;
-  if (requestId) return `${snapshot.workflowId} has no open pause ${requestId} (status ${snapshot.status}).`;
-  if (snapshot.budget) {
-    return (
-      `${snapshot.workflowId} waits for a larger budget, not an approval: ` +
-      `npx coasty-temporal raise-budget ${snapshot.workflowId} <usd> (needs $${snapshot.budget.neededUsd.toFixed(2)})`
-    );
-  }
-  return `${snapshot.workflowId} is not waiting for a person (status ${snapshot.status}).`;
+/**
+ * The open pauses of a process (only the one with `requestId`, if given): at least one, else
+ * NothingAwaiting, StaleRequest (that pause is not open), ProgressUnavailable or ProcessNotFound.
+ */
+export async function openPauses(client: Client, workflowId: string, requestId?: string): Promise<Pause[]> {
+  const snapshot = await new SnapshotReader(client, workflowId).read();
+  let pauses = snapshot.pauses;
+  if (requestId) pauses = pauses.filter((pause) => pause.requestId === requestId);
+  if (pauses.length === 0) throw notWaiting(snapshot, requestId);
+  return pauses;
+}
+
+function notWaiting(snapshot: Snapshot, requestId?: string): Error {
+  if (snapshot.progressError) return new ProgressUnavailable(snapshot.workflowId, snapshot.progressError);
+  if (requestId) return new StaleRequest(snapshot.workflowId, requestId, `status ${snapshot.status}`);
+  return new NothingAwaiting(snapshot.workflowId, snapshot.status, snapshot.budget);
 }

@@ -1,4 +1,4 @@
-/** Exit codes of every command (documented in docs/cli.md). */
+/** Exit codes of every command (documented in the README, "The command line"). */
 export const EXIT = {
   /** The command did its job; for run/watch: the process succeeded. */
   ok: 0,

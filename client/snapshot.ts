@@ -19,7 +19,7 @@ import {
   type ChainStepProgress,
 } from '../workflows/messages';
 import { isStreamActivityType, WORKFLOW_TYPE_NAMES } from '../workflows/names';
-import { CliError } from './errors';
+import { ProcessNotFound } from './process-errors';
 
 export type ProcessKind = 'agentRun' | 'chain' | 'batch' | 'unknown';
 
@@ -49,6 +49,8 @@ export interface LineView {
   type: 'agent' | 'approval';
   state: string;
   workflowId?: string;
+  /** The runs API's id of the run, once created. */
+  runId?: string;
   machineId?: string;
   steps: number;
   maxSteps?: number;
@@ -183,6 +185,7 @@ export class SnapshotReader {
       type: 'agent',
       state: progress.status,
       workflowId: this.workflowId,
+      runId: progress.runId ?? live?.runId,
       steps: Math.max(progress.steps, live?.steps ?? 0),
       maxSteps: progress.maxSteps,
       costUsd: Math.max(progress.costUsd, (live?.costCents ?? 0) / 100),
@@ -327,6 +330,7 @@ function chainLine(step: ChainStepProgress): LineView {
     type: step.type,
     state: step.state,
     workflowId: step.workflowId,
+    runId: step.runId,
     steps: step.steps,
     maxSteps: step.maxSteps,
     costUsd: step.costUsd,
@@ -342,6 +346,7 @@ function applyChildLive(line: LineView, live: ChildLive): void {
   line.closedAt = live.closedAt ?? line.closedAt;
   const progress = live.progress;
   const summary = live.cursor?.summary;
+  line.runId = progress?.runId ?? summary?.runId ?? line.runId;
   if (progress) {
     if (ACTIVE_STATES.has(line.state) || line.state === 'pending') line.state = progress.status;
     line.maxSteps ??= progress.maxSteps;
@@ -387,10 +392,7 @@ async function describeOrExplain(
     return await described;
   } catch (error) {
     if (error instanceof WorkflowNotFoundError || /not found/i.test((error as Error).message)) {
-      throw new CliError(
-        `No process with id "${workflowId}" (list them with: npx coasty-temporal list). ` +
-          'Is this the Temporal server and namespace it runs on?',
-      );
+      throw new ProcessNotFound(workflowId);
     }
     throw error;
   }

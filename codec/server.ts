@@ -4,8 +4,10 @@
 //   COASTY_CODEC_KEY=... npx coasty-temporal codec-server [--port 8888] [--origin http://localhost:8233]
 // then `temporal server start-dev --ui-codec-endpoint http://127.0.0.1:8888`, or in the UI's
 // settings ("Codec Server"), or `temporal workflow show --codec-endpoint http://127.0.0.1:8888 -w <id>`.
-// Whoever can reach /decode can read every payload: it listens on 127.0.0.1 only unless told
-// otherwise, and answers browsers only from the allowed origins (CORS).
+// Whoever can reach /decode can read every payload: it listens on 127.0.0.1 only unless given a token
+// (then every request needs `Authorization: Bearer <token>`), and answers browsers only from the
+// allowed origins (CORS).
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
@@ -20,6 +22,29 @@ export interface CodecServerOptions {
   origins?: string[];
   /** Largest request body (default 32 MB: a page of history with large payloads). */
   maxBodyBytes?: number;
+  /**
+   * Required as `Authorization: Bearer <token>` on every request but CORS preflights (the Web UI
+   * sends one when set in its codec settings). Without it the server listens on loopback only.
+   */
+  token?: string;
+}
+
+export class CodecServerConfigError extends Error {
+  override name = 'CodecServerConfigError';
+}
+
+const MIN_TOKEN_CHARS = 16;
+
+function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
+}
+
+function authorized(req: IncomingMessage, token: string): boolean {
+  const header = req.headers.authorization ?? '';
+  const given = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return given !== '' && timingSafeEqual(digest(given), digest(token));
 }
 
 export interface CodecServer {
@@ -113,6 +138,18 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   const origins = options.origins ?? DEFAULT_UI_ORIGINS;
   const limit = options.maxBodyBytes ?? 32 * 1024 * 1024;
   const host = options.host ?? '127.0.0.1';
+  const token = options.token?.trim() || undefined;
+  if (!token && !isLoopback(host)) {
+    throw new CodecServerConfigError(
+      `--host ${host} lets other machines read every payload: set COASTY_CODEC_SERVER_TOKEN (at least ${MIN_TOKEN_CHARS} characters) ` +
+        'and give the same token to the Web UI (its codec server settings pass it as Authorization), or keep --host 127.0.0.1',
+    );
+  }
+  if (token && token.length < MIN_TOKEN_CHARS) {
+    throw new CodecServerConfigError(
+      `COASTY_CODEC_SERVER_TOKEN has ${token.length} characters; use at least ${MIN_TOKEN_CHARS} (e.g. openssl rand -hex 24)`,
+    );
+  }
 
   const server = createServer((req, res) => {
     const cors = corsHeaders(req, origins);
@@ -125,6 +162,16 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     if (req.method === 'OPTIONS') {
       req.resume();
       res.writeHead(204, cors).end();
+      return;
+    }
+    if (token && !authorized(req, token)) {
+      req.resume();
+      send(
+        res,
+        401,
+        { message: 'Authorization: Bearer <COASTY_CODEC_SERVER_TOKEN> is missing or wrong' },
+        cors,
+      );
       return;
     }
     if (req.method !== 'POST' || (path !== '/encode' && path !== '/decode')) {

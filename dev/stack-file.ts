@@ -30,6 +30,8 @@ export interface StackRecord {
   /** COASTY_BASE_URL of the emulator. */
   apiBaseUrl: string;
   taskQueue: string;
+  /** The web inbox of `serve` (older records: absent). */
+  serveUrl?: string;
   startedAt: string;
 }
 

@@ -5,8 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogEntry, type Worker } from '@temporalio/worker';
 import { RunsClient } from '../api/runs-client';
+import { dataConverterFromEnv } from '../codec';
+import { DEFAULT_SERVE_PORT } from '../serve/config';
 import { startEmulator, type RunningEmulator } from '../emulator';
 import { createWorker, DEFAULT_TASK_QUEUE } from '../worker';
 import { startDevServer, type DevServer } from './dev-server';
@@ -39,6 +42,7 @@ export interface EmbeddedStack {
   stateDir: string;
   dbFilename: string;
   workerLog: string;
+  serveLog: string;
   /** The emulator's API key (COASTY_API_KEY, else generated). */
   apiKey: string;
   /** Port choices that differ from the defaults, to tell the user. */
@@ -126,6 +130,33 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       await running.catch((error: Error) => log(`worker: ${error.message}`));
     });
 
+    // The web inbox (serve/): loaded here, not at the top, so the worker SDK's users need no HTTP framework.
+    const servePort = await choosePort('COASTY_SERVE_PORT', DEFAULT_SERVE_PORT, 'serve (web inbox)', env);
+    if (servePort.note) notes.push(servePort.note);
+    const serveLog = join(dir, 'serve.log');
+    const serveConnection = await Connection.connect({ address: server.address });
+    stops.push(() => serveConnection.close());
+    const { startServe } = await import('../serve');
+    const serveOptions = {
+      client: new Client({
+        connection: serveConnection,
+        namespace: server.namespace,
+        dataConverter: dataConverterFromEnv(env),
+      }),
+      port: servePort.port,
+      env,
+      runs: runsClient,
+      log: (line: string) => appendLine(serveLog, line),
+    };
+    const serve = await startServe(serveOptions).catch(async (error: NodeJS.ErrnoException) => {
+      // Another stack took the free port between the check and the listen: any free port will do.
+      if (error.code !== 'EADDRINUSE' || env.COASTY_SERVE_PORT?.trim()) throw error;
+      const started = await startServe({ ...serveOptions, port: 0 });
+      notes.push(`port ${servePort.port} was taken: serve is on ${started.port}`);
+      return started;
+    });
+    stops.push(() => serve.stop());
+
     const record: StackRecord = {
       version: 1,
       pid: process.pid,
@@ -135,6 +166,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       uiUrl: server.uiUrl ?? '',
       apiBaseUrl: emulator.baseUrl,
       taskQueue,
+      serveUrl: serve.publicUrl.toString(),
       startedAt: new Date().toISOString(),
     };
     writeStackRecord(dir, record);
@@ -144,6 +176,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       stateDir: dir,
       dbFilename,
       workerLog,
+      serveLog,
       apiKey,
       notes,
       stop: () => (stopping ??= stopAll()),
@@ -189,6 +222,14 @@ function installQuietRuntime(path: string): void {
     });
   } catch {
     // A runtime was installed already (by the embedding program): keep its logger.
+  }
+}
+
+function appendLine(path: string, line: string): void {
+  try {
+    appendFileSync(path, `${new Date().toISOString()} ${line}\n`);
+  } catch {
+    // a log line is not worth failing for
   }
 }
 

@@ -34,7 +34,13 @@ interface FindOptions {
   log?: (line: string) => void;
   /** Build when no CLI is found (default true). */
   build?: boolean;
+  /** How often a build (or a wait for another process's build) says it is alive (default 15 s). */
+  progressIntervalMs?: number;
 }
+
+const DEFAULT_PROGRESS_INTERVAL_MS = 15_000;
+/** What the build took on a 2-core machine (338 s measured; 4 to 6 minutes is usual). */
+const USUAL_BUILD = 'usually 4 to 6 minutes on 2 cores';
 
 export function temporalCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const root =
@@ -64,7 +70,7 @@ export async function findTemporalCli(options: FindOptions = {}): Promise<Tempor
   if (options.build === false) {
     throw new TemporalCliError(`No Temporal CLI found (TEMPORAL_CLI_PATH, PATH, ${cached}).`);
   }
-  await buildTemporalCli(env, log);
+  await buildTemporalCli(env, log, options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS);
   return { path: cached, source: 'built', version: checkVersion(cached) };
 }
 
@@ -101,7 +107,11 @@ function noCliHelp(): string {
   );
 }
 
-async function buildTemporalCli(env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {
+async function buildTemporalCli(
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+  progressIntervalMs: number,
+): Promise<void> {
   const version = goVersion(env);
   if (!version) {
     throw new TemporalCliError(
@@ -116,16 +126,24 @@ async function buildTemporalCli(env: NodeJS.ProcessEnv, log: (line: string) => v
   const dir = temporalCacheDir(env);
   mkdirSync(dir, { recursive: true });
   const finalPath = join(dir, 'temporal');
-  const release = await acquireBuildLock(join(dir, 'build.lock'), finalPath, log);
+  const release = await acquireBuildLock(join(dir, 'build.lock'), finalPath, log, progressIntervalMs);
   if (!release) return; // another process finished the build while we waited
   const tmpBin = join(dir, `build-${process.pid}`);
+  const progress = new GoBuildProgress();
+  const started = Date.now();
+  const ticker = setInterval(
+    () =>
+      log(
+        `  Temporal CLI build: ${formatElapsed(Date.now() - started)} elapsed (${USUAL_BUILD}); ${progress.describe()}`,
+      ),
+    progressIntervalMs,
+  );
   try {
     log(
-      `Building the Temporal CLI v${TEMPORAL_CLI_VERSION} from Go modules into ${dir}: a one-time build of several minutes.`,
+      `Building the Temporal CLI v${TEMPORAL_CLI_VERSION} from Go modules into ${dir}: a one-time build of several minutes (${USUAL_BUILD}); later starts use it at once.`,
     );
     rmSync(tmpBin, { recursive: true, force: true });
-    const started = Date.now();
-    const stderr = await runGoInstall(tmpBin, env);
+    const stderr = await runGoInstall(tmpBin, env, (line) => progress.see(line));
     if (!existsSync(join(tmpBin, 'temporal'))) {
       const goEnv = spawnSync('go', ['env', 'GOPROXY', 'GOSUMDB', 'GOFLAGS'], {
         encoding: 'utf8',
@@ -136,19 +154,61 @@ async function buildTemporalCli(env: NodeJS.ProcessEnv, log: (line: string) => v
       );
     }
     renameSync(join(tmpBin, 'temporal'), finalPath);
-    log(`Built the Temporal CLI in ${Math.round((Date.now() - started) / 1000)} s: ${finalPath}`);
+    log(
+      `Built the Temporal CLI in ${formatElapsed(Date.now() - started)} (${progress.describe()}): ${finalPath}`,
+    );
   } finally {
+    clearInterval(ticker);
     rmSync(tmpBin, { recursive: true, force: true });
     release();
   }
 }
 
-function runGoInstall(gobin: string, env: NodeJS.ProcessEnv): Promise<string> {
+/**
+ * What `go install -v` has said so far: `go: downloading <module> <version>` per module fetched,
+ * then one line per package compiled (its import path).
+ */
+export class GoBuildProgress {
+  downloads = 0;
+  packages = 0;
+  last = '';
+
+  see(line: string): void {
+    const text = line.trim();
+    const download = /^go: downloading (\S+)/.exec(text);
+    if (download) {
+      this.downloads++;
+      this.last = `downloading ${download[1]}`;
+    } else if (/^[\w.~-]+(\/[\w.~+-]+)*$/.test(text)) {
+      this.packages++;
+      this.last = `compiled ${text}`;
+    }
+  }
+
+  describe(): string {
+    if (this.downloads === 0 && this.packages === 0) return 'go has reported nothing yet';
+    return `${this.downloads} modules downloaded, ${this.packages} packages compiled${this.last ? `; last: ${this.last}` : ''}`;
+  }
+}
+
+export function formatElapsed(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  return seconds < 60
+    ? `${seconds} s`
+    : `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, '0')} s`;
+}
+
+function runGoInstall(
+  gobin: string,
+  env: NodeJS.ProcessEnv,
+  onLine: (line: string) => void,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       'go',
       [
         'install',
+        '-v',
         `-ldflags=-X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION}`,
         GO_PACKAGE,
       ],
@@ -158,8 +218,12 @@ function runGoInstall(gobin: string, env: NodeJS.ProcessEnv): Promise<string> {
       },
     );
     let stderr = '';
+    let partial = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-20_000);
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
     });
     child.on('error', reject);
     child.on('close', () => resolve(stderr));
@@ -174,8 +238,11 @@ async function acquireBuildLock(
   lockPath: string,
   finalPath: string,
   log: (line: string) => void,
+  progressIntervalMs: number,
 ): Promise<(() => void) | undefined> {
   let announced = false;
+  const started = Date.now();
+  let lastNote = started;
   for (;;) {
     if (existsSync(finalPath)) return undefined;
     try {
@@ -192,10 +259,18 @@ async function acquireBuildLock(
       continue;
     }
     if (!announced) {
-      log(`Waiting for another process (pid ${holder}) to finish building the Temporal CLI...`);
+      log(
+        `Waiting for another process (pid ${holder}) to finish building the Temporal CLI (${USUAL_BUILD})...`,
+      );
       announced = true;
+    } else if (Date.now() - lastNote >= progressIntervalMs) {
+      lastNote = Date.now();
+      log(
+        `  still waiting for the Temporal CLI build of pid ${holder}: ${formatElapsed(lastNote - started)}`,
+      );
     }
-    await sleep(1000);
+    // Polls the lock: the other process may die without a word, and then its lock is taken over.
+    await sleep(Math.min(1000, progressIntervalMs));
   }
 }
 

@@ -18,6 +18,24 @@ export interface RunTruth {
   open_streams: number;
 }
 
+/** A run waiting at a hold (`holdAt`, `[hold@K]`) until the admin API releases it. */
+export interface HeldRun {
+  run_id: string;
+  task: string;
+  /** The step it waits before (steps + 1: before its terminal event). */
+  step: number;
+  since: string;
+  /** Streams open on the run right now: someone follows it while it waits. */
+  open_streams: number;
+}
+
+export interface ReleaseFilter {
+  runId?: string;
+  /** Regex on the task. */
+  match?: string;
+  flags?: string;
+}
+
 export interface EmulatorHealth {
   ok: true;
   pid: number;
@@ -76,6 +94,44 @@ export class EmulatorAdmin {
 
   clearFaults(): Promise<FaultConfig> {
     return this.call('DELETE', '/faults');
+  }
+
+  async holds(): Promise<HeldRun[]> {
+    return (await this.call<{ data: HeldRun[] }>('GET', '/holds')).data;
+  }
+
+  /** Lets held runs go on (all of them, or those the filter names); says which went on. */
+  release(filter: ReleaseFilter = {}): Promise<{ released: number; run_ids: string[] }> {
+    return this.call('POST', '/holds/release', {
+      ...(filter.runId === undefined ? {} : { run_id: filter.runId }),
+      ...(filter.match === undefined ? {} : { match: filter.match, flags: filter.flags }),
+    });
+  }
+
+  /**
+   * Resolves with the held runs once `done(held)` says so; a condition wait (polls every 50 ms),
+   * bounded by `timeoutMs`, with the last state in the error.
+   */
+  async waitForHolds(
+    what: string,
+    done: (held: HeldRun[]) => boolean,
+    timeoutMs = 60_000,
+  ): Promise<HeldRun[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const held = await this.holds();
+      if (done(held)) return held;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `emulator: ${what} not reached within ${timeoutMs / 1000} s (${held.length} runs held: ` +
+            `${held
+              .slice(0, 5)
+              .map((h) => `${h.run_id} at step ${h.step}, ${h.open_streams} streams`)
+              .join('; ')})`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   run(runId: string): Promise<RunTruth> {

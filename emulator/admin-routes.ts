@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { behaviourSchema, faultsSchema } from './config';
 import type { EmulatorContext } from './context';
 import { snapshotCounters } from './counters';
-import { snapshot, type ScriptEntry } from './engine';
+import type { HeldRun } from './admin-client';
+import { snapshot, type RunRecord, type ScriptEntry } from './engine';
 import {
   ApiError,
   bearerToken,
@@ -89,6 +90,20 @@ function route(ctx: EmulatorContext, method: string, path: string, raw: string):
     case 'DELETE /_emulator/faults':
       ctx.faults.set({});
       return ok({});
+    case 'GET /_emulator/holds':
+      return ok({ data: ctx.engine.heldRuns().map(describeHold) });
+    case 'POST /_emulator/holds/release': {
+      const filter = parseRelease(raw);
+      const released = ctx.engine
+        .heldRuns()
+        .filter(
+          (rec) =>
+            (filter.runId === undefined || rec.run.id === filter.runId) &&
+            (!filter.match || filter.match.test(rec.run.task)),
+        )
+        .filter((rec) => ctx.engine.release(rec));
+      return ok({ released: released.length, run_ids: released.map((rec) => rec.run.id) });
+    }
   }
   const runMatch = /^\/_emulator\/runs\/([^/]+)(\/events)?$/.exec(path);
   if (runMatch && method === 'GET') {
@@ -122,6 +137,38 @@ function parseScripts(raw: string): ScriptEntry[] {
     }
     return { match: regex, behaviour, remaining: times ?? 1 };
   });
+}
+
+const releaseSchema = z.strictObject({
+  run_id: z.string().min(1).optional(),
+  match: z.string().min(1).optional(),
+  flags: z
+    .string()
+    .regex(/^[imsu]*$/)
+    .optional(),
+});
+
+// An empty body releases every held run; run_id and match (a regex on the task) narrow it.
+function parseRelease(raw: string): { runId?: string; match?: RegExp } {
+  const parsed = releaseSchema.safeParse(parseJsonObject(raw, false));
+  if (!parsed.success) throw invalid(`invalid release: ${z.prettifyError(parsed.error)}`);
+  const { run_id: runId, match, flags } = parsed.data;
+  if (match === undefined) return { runId };
+  try {
+    return { runId, match: new RegExp(match, flags) };
+  } catch (err) {
+    throw invalid(`match is not a valid regex: ${(err as Error).message}`, 'match');
+  }
+}
+
+function describeHold(rec: RunRecord): HeldRun {
+  return {
+    run_id: rec.run.id,
+    task: rec.run.task,
+    step: rec.held!.step,
+    since: rec.held!.since,
+    open_streams: rec.streams.size,
+  };
 }
 
 function describeScript(entry: ScriptEntry): Record<string, unknown> {

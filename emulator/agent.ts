@@ -6,6 +6,8 @@ import { createPrng, hashSeed, type Prng } from './prng';
 export interface AgentPlan {
   steps: number;
   humanAt: number[];
+  /** Steps before which the run waits until the admin API releases it; steps + 1: before its end. */
+  holdAt: number[];
   failAt: number | null;
   forever: boolean;
   paceMs: number;
@@ -23,13 +25,14 @@ export interface AgentStep {
 export const DEFAULT_RULES: AgentRule[] = [
   { pattern: '\\[steps=(\\d+)\\]', behaviour: { steps: '$1' } },
   { pattern: '\\[human@(\\d+(?:,\\d+)*)\\]', behaviour: { humanAt: '$1' } },
+  { pattern: '\\[hold@(\\d+(?:,\\d+)*)\\]', behaviour: { holdAt: '$1' } },
   { pattern: '\\[fail@(\\d+)\\]', behaviour: { failAt: '$1' } },
   { pattern: '\\[forever\\]', behaviour: { forever: true } },
   { pattern: '\\[pace=(\\d+)\\]', behaviour: { paceMs: '$1' } },
   { pattern: '\\bapprov(?:e|al)\\b', flags: 'i', behaviour: { humanAt: 3 } },
 ];
 
-const DIRECTIVE = /\[(?:steps=\d+|human@[\d,]+|fail@\d+|forever|pace=\d+)\]/g;
+const DIRECTIVE = /\[(?:steps=\d+|human@[\d,]+|hold@[\d,]+|fail@\d+|forever|pace=\d+)\]/g;
 
 export function rulesFor(config: EmulatorConfig): AgentRule[] {
   return config.agent.defaultRules ? [...config.agent.rules, ...DEFAULT_RULES] : [...config.agent.rules];
@@ -49,8 +52,9 @@ export function behaviourFromRules(task: string, rules: readonly AgentRule[]): B
     };
     if (b.steps !== undefined && out.steps === undefined) out.steps = positive(int(b.steps));
     if (b.humanAt !== undefined && out.humanAt === undefined) {
-      out.humanAt = humanSteps(b.humanAt, task, rule);
+      out.humanAt = stepList(b.humanAt, task, rule);
     }
+    if (b.holdAt !== undefined && out.holdAt === undefined) out.holdAt = stepList(b.holdAt, task, rule);
     if (b.failAt !== undefined && out.failAt === undefined) out.failAt = positive(int(b.failAt));
     if (b.forever !== undefined && out.forever === undefined) out.forever = b.forever;
     if (b.paceMs !== undefined && out.paceMs === undefined) out.paceMs = int(b.paceMs);
@@ -62,7 +66,7 @@ export function behaviourFromRules(task: string, rules: readonly AgentRule[]): B
 }
 
 // A directive may appear several times ("[human@2] ... [human@5]"): every occurrence counts.
-function humanSteps(value: number | number[] | string, task: string, rule: AgentRule): number[] {
+function stepList(value: number | number[] | string, task: string, rule: AgentRule): number[] {
   if (typeof value === 'number') return [value];
   if (Array.isArray(value)) return value;
   const group = Number(value.slice(1));
@@ -84,18 +88,19 @@ export function planRun(
 ): AgentPlan {
   const b: Behaviour = { ...behaviourFromRules(task, rulesFor(config)), ...stripUndefined(script ?? {}) };
   const prng = createPrng(hashSeed(runSeed, 'plan'));
-  const humanAt = [...new Set(typeof b.humanAt === 'number' ? [b.humanAt] : (b.humanAt ?? []))].sort(
-    (x, y) => x - y,
-  );
+  const humanAt = sortedSteps(b.humanAt);
+  const holdAt = sortedSteps(b.holdAt);
   const failAt = b.failAt ?? null;
   const steps = Math.max(
     b.steps ?? prng.int(config.agent.minSteps, config.agent.maxSteps),
     failAt ?? 0,
     humanAt[humanAt.length - 1] ?? 0,
+    (holdAt[holdAt.length - 1] ?? 1) - 1,
   );
   return {
     steps,
     humanAt,
+    holdAt,
     failAt,
     forever: b.forever ?? false,
     paceMs: b.paceMs ?? config.agent.paceMs,
@@ -106,6 +111,10 @@ export function planRun(
       message: `step ${failAt ?? '?'}: the page did not respond as expected (element not found)`,
     },
   };
+}
+
+function sortedSteps(value: number | number[] | undefined): number[] {
+  return [...new Set(typeof value === 'number' ? [value] : (value ?? []))].sort((x, y) => x - y);
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
@@ -237,9 +246,21 @@ function hostOf(url: string): string {
   }
 }
 
-function resultText(task: string, steps: number, prng: Prng): string {
-  const summary = task.replace(DIRECTIVE, '').replace(/\s+/g, ' ').trim();
-  const short = summary.length > 120 ? `${summary.slice(0, 117)}...` : summary;
+// What the agent reports, as a person would: the task's first sentence without directives and
+// without the text it quotes (often an earlier run's result, which must not nest inside this one),
+// shortened at a word.
+export function resultText(task: string, steps: number, prng: Prng): string {
+  const [first = ''] = task
+    .replace(DIRECTIVE, '')
+    .replace(/"[^"]*"|\u201c[^\u201d]*\u201d/g, '')
+    .split(/(?<=[.!?])\s/);
+  const summary = first
+    .replace(/\s+/g, ' ')
+    .replace(/\s+([,.;:!?])/g, '$1')
+    .replace(/[\s,.;:]+$/, '')
+    .trim();
+  const cut = summary.length > 120 ? summary.lastIndexOf(' ', 117) : -1;
+  const short = cut > 0 ? `${summary.slice(0, cut).replace(/[\s,.;:]+$/, '')}...` : summary;
   const ref = `REF-${prng.int(10000, 99999)}`;
-  return `Done in ${steps} steps: ${short || 'the task'}. Confirmation ${ref}.`;
+  return `Done in ${steps} steps: ${short || 'the task'}${/[.!?]$/.test(short) ? '' : '.'} Confirmation ${ref}.`;
 }

@@ -55,6 +55,7 @@ const runErrorSchema = z.strictObject({ type: z.string().min(1), message: z.stri
 export const behaviourSchema = z.strictObject({
   steps: posInt.optional(),
   humanAt: z.union([posInt, z.array(posInt)]).optional(),
+  holdAt: z.union([posInt, z.array(posInt)]).optional(),
   failAt: posInt.optional(),
   forever: z.boolean().optional(),
   paceMs: nonNegInt.optional(),
@@ -73,6 +74,7 @@ export const ruleSchema = z.strictObject({
   behaviour: z.strictObject({
     steps: z.union([posInt, captureRef]).optional(),
     humanAt: z.union([posInt, z.array(posInt), captureRef]).optional(),
+    holdAt: z.union([posInt, z.array(posInt), captureRef]).optional(),
     failAt: z.union([posInt, captureRef]).optional(),
     forever: z.boolean().optional(),
     paceMs: z.union([nonNegInt, captureRef]).optional(),

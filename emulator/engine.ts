@@ -33,6 +33,9 @@ export interface RunRecord {
   plan: AgentPlan;
   nextStep: number;
   humanIndex: number;
+  holdIndex: number;
+  /** Set while the run waits at a hold (plan.holdAt) for the admin API to release it. */
+  held: { step: number; since: string } | null;
   events: StoredEvent[];
   // Opaque to the engine: the stream hub's open connections for this run.
   streams: Set<unknown>;
@@ -129,6 +132,8 @@ export class Engine {
       plan,
       nextStep: 1,
       humanIndex: 0,
+      holdIndex: 0,
+      held: null,
       events: [],
       streams: new Set(),
       stepTimer: null,
@@ -195,6 +200,20 @@ export class Engine {
     rec.run.awaiting_human = null;
     this.emit(rec, 'running', { payload: { resumed_by: 'approve', message: message ?? null } });
     this.schedule(rec);
+  }
+
+  /** The runs waiting at a hold, oldest first. */
+  heldRuns(): RunRecord[] {
+    return this.order.filter((rec) => rec.held !== null);
+  }
+
+  // The run goes on where it stopped, at its pace: the held step (or its end) follows one pace later.
+  release(rec: RunRecord): boolean {
+    if (rec.held === null) return false;
+    rec.held = null;
+    rec.holdIndex++;
+    this.schedule(rec);
+    return true;
   }
 
   enqueueScripts(entries: ScriptEntry[]): void {
@@ -311,6 +330,12 @@ export class Engine {
     for (let i = 0; i < budget; i++) {
       if (rec.run.status !== 'running') return;
       const n = rec.nextStep;
+      if (this.holds(rec, n)) return;
+      if (!rec.plan.forever && n > rec.plan.steps) {
+        // Only after a hold before the end (holdAt = steps + 1) was released.
+        this.finish(rec, 'succeeded', { result: rec.plan.result });
+        return;
+      }
       if (rec.plan.failAt === n) {
         this.finish(rec, 'failed', { error: rec.plan.error });
         return;
@@ -321,6 +346,7 @@ export class Engine {
       }
       this.takeStep(rec, n);
       if (!rec.plan.forever && n >= rec.plan.steps) {
+        if (this.holds(rec, n + 1)) return;
         this.finish(rec, 'succeeded', { result: rec.plan.result });
         return;
       }
@@ -335,6 +361,12 @@ export class Engine {
       }
     }
     this.schedule(rec);
+  }
+
+  private holds(rec: RunRecord, n: number): boolean {
+    if (rec.plan.holdAt[rec.holdIndex] !== n) return false;
+    rec.held = { step: n, since: new Date().toISOString() };
+    return true;
   }
 
   private takeStep(rec: RunRecord, n: number): void {
@@ -392,6 +424,7 @@ export class Engine {
     rec.run.finished_at = new Date().toISOString();
     rec.finishedAtMs = Date.now();
     rec.run.awaiting_human = null;
+    rec.held = null;
     if (outcome.result !== undefined) rec.run.result = outcome.result;
     if (outcome.error) rec.run.error = outcome.error;
     const payload =

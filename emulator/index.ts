@@ -1,4 +1,4 @@
-// startEmulator(): a local server speaking the runs API of ../shared/API.md.
+// startEmulator(): a local server speaking the runs API of docs/api.md.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EmulatorAdmin } from './admin-client';

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { startDevServer, type DevServer } from '../dev/dev-server';
+import { WORKFLOW_BUNDLE_VARIABLE, writeWorkflowBundle, type WrittenBundle } from './helpers/workflow-bundle';
 
 export const TEST_ADDRESS_VARIABLE = 'COASTY_TEST_TEMPORAL_ADDRESS';
 const SERVERLESS_DIRS = ['test/unit', 'test/api', 'test/process-file', 'test/emulator'];
@@ -31,12 +32,14 @@ const files = named.length ? named : listTests('test').filter((file) => !unitOnl
 const needsServer = !files.every(isServerless);
 
 let server: DevServer | undefined;
+let bundle: WrittenBundle | undefined;
 let exiting = false;
 
 async function shutdown(code: number): Promise<never> {
   if (!exiting) {
     exiting = true;
     await server?.stop().catch(() => undefined);
+    await bundle?.cleanup().catch(() => undefined);
   }
   process.exit(code);
 }
@@ -45,6 +48,14 @@ process.on('SIGINT', () => void shutdown(130));
 process.on('SIGTERM', () => void shutdown(143));
 
 const env = { ...process.env };
+// The workflow code is bundled once for the whole run, while the server starts: every worker of
+// every test file loads it (test/helpers/workflow-bundle.ts) instead of bundling for seconds.
+const bundling = needsServer
+  ? writeWorkflowBundle().catch((error: Error) => {
+      console.error(`Cannot bundle the workflow code for the tests: ${error.message}`);
+      return process.exit(1);
+    })
+  : undefined;
 if (needsServer) {
   if (process.env[TEST_ADDRESS_VARIABLE]) {
     console.log(
@@ -61,6 +72,13 @@ if (needsServer) {
         `CLI from ${server.cli.source}: ${server.cli.path} (${server.cli.version.split('\n')[0]})`,
     );
     env[TEST_ADDRESS_VARIABLE] = server.address;
+  }
+  bundle = await bundling;
+  if (bundle) {
+    console.log(
+      `# workflow bundle ${bundle.codePath} (${Math.round(bundle.bytes / 1e3)} kB in ${bundle.ms} ms)`,
+    );
+    env[WORKFLOW_BUNDLE_VARIABLE] = bundle.codePath;
   }
 }
 

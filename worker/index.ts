@@ -53,7 +53,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     env: env ?? process.env,
   });
   return Worker.create({
-    workflowsPath,
+    // A prebuilt bundle (`workflowBundle`, from bundleWorkflowCode) starts a worker without bundling.
+    ...(rest.workflowBundle ? {} : { workflowsPath }),
     ...rest,
     connection,
     taskQueue,

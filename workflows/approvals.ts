@@ -6,7 +6,7 @@ import type { HumanDecision } from './messages';
  * another pause, one sent while nothing waits, and a second decision for the same pause are ignored.
  *
  * Histories recorded before that rule kept early and named-ahead decisions for later pauses; the
- * `strict: false` path keeps replaying them the way they ran (see `decisionsForSeenPausesOnly`).
+ * `strict: false` path keeps replaying them the way they ran (`PATCHES.decisionsForOpenPauseOnly`).
  */
 export class ApprovalInbox {
   private readonly byRequest = new Map<string, HumanDecision>();

@@ -2,7 +2,7 @@
 // signal handlers, and the CLI before it sends anything. Pure and sandbox-safe.
 import type { HumanDecision } from './messages';
 
-/** The runs API refuses a resume message longer than this (API.md, Part B). */
+/** The runs API refuses a resume message longer than this (the emulator's limit, docs/api.md). */
 export const MAX_DECISION_MESSAGE_CHARS = 10_000;
 
 /** Why the decision cannot be applied by its shape alone, or undefined when it can. */

@@ -1,8 +1,8 @@
 // `cancel <id>`: cancel a process; its runs are cancelled at the API and it ends `cancelled`.
 import { Command } from 'commander';
-import { CliError, EXIT } from '../errors';
+import { cancelProcess } from '../control';
+import { EXIT } from '../errors';
 import { readOutcome } from '../outcome';
-import { SnapshotReader, isClosed } from '../snapshot';
 import { action, addCommonOptions, printJson, withTarget, type CommonOptions } from './common';
 
 export function cancelCommand(): Command {
@@ -14,13 +14,7 @@ export function cancelCommand(): Command {
   return command.action(
     action(async (id: string, flags: CommonOptions & { wait?: boolean }) =>
       withTarget(flags, async (target) => {
-        const before = await new SnapshotReader(target.client, id).read();
-        if (isClosed(before.execution)) {
-          throw new CliError(
-            `${id} has ended already (${before.execution.toLowerCase()}): nothing to cancel.`,
-          );
-        }
-        await target.client.workflow.getHandle(id).cancel();
+        await cancelProcess(target.client, id);
         const outcome = flags.wait ? await readOutcome(target.client, id) : undefined;
         if (flags.json) {
           printJson({ workflowId: id, cancelRequested: true, ...(outcome ? { outcome } : {}) });

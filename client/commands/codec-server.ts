@@ -2,7 +2,7 @@
 // (codec/server.ts), with the workers' COASTY_CODEC_KEY.
 import { Command, InvalidArgumentError } from 'commander';
 import { CodecConfigError, codecFromEnv } from '../../codec/env';
-import { DEFAULT_UI_ORIGINS, startCodecServer } from '../../codec/server';
+import { CodecServerConfigError, DEFAULT_UI_ORIGINS, startCodecServer } from '../../codec/server';
 import { CliError, EXIT } from '../errors';
 import { action } from './common';
 
@@ -21,7 +21,11 @@ export function codecServerCommand(): Command {
       "decrypt payloads for the Web UI and the temporal CLI (needs COASTY_CODEC_KEY, the workers' key)",
     )
     .option('--port <port>', 'port to listen on (0 = any free port)', port, 8888)
-    .option('--host <address>', 'address to listen on; anyone who reaches it can read payloads', '127.0.0.1')
+    .option(
+      '--host <address>',
+      'address to listen on; beyond loopback needs COASTY_CODEC_SERVER_TOKEN (checked on every request)',
+      '127.0.0.1',
+    )
     .option(
       '--origin <url>',
       `a browser origin allowed to call it, repeatable (default: ${DEFAULT_UI_ORIGINS.join(', ')})`,
@@ -43,9 +47,17 @@ export function codecServerCommand(): Command {
           );
         }
         const origins = flags.origin ?? DEFAULT_UI_ORIGINS;
-        const server = await startCodecServer({ codec, port: flags.port, host: flags.host, origins });
+        const token = process.env.COASTY_CODEC_SERVER_TOKEN?.trim() || undefined;
+        let server;
+        try {
+          server = await startCodecServer({ codec, port: flags.port, host: flags.host, origins, token });
+        } catch (error) {
+          if (error instanceof CodecServerConfigError) throw new CliError(error.message, EXIT.usage);
+          throw error;
+        }
         process.stdout.write(
-          `Codec server ${server.url} (keys: ${codec.keyIds.join(', ')}; browser origins: ${origins.join(', ')})\n` +
+          `Codec server ${server.url} (keys: ${codec.keyIds.join(', ')}; browser origins: ${origins.join(', ')}; ` +
+            `${token ? 'every request needs Authorization: Bearer <COASTY_CODEC_SERVER_TOKEN>' : 'loopback only, no token'})\n` +
             `  Web UI: set ${server.url} as the codec server (data encoder) in its settings\n` +
             `  CLI:    temporal workflow show -w <workflow id> --codec-endpoint ${server.url}\n`,
         );

@@ -4,6 +4,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { ProcessSpec } from '../../workflows/process-types';
 import { connectTarget, type Target } from '../connect';
 import { CliError, EXIT, UsageError } from '../errors';
+import { ProcessError } from '../process-errors';
+import { cliErrorFor } from './process-errors';
 import { safeText } from '../safe-text';
 
 export interface CommonOptions {
@@ -75,6 +77,7 @@ export function printStackBanner(target: Target, info: (line: string) => void): 
   );
   if (record.uiUrl) info(`  Web UI      ${record.uiUrl}`);
   info(`  runs API    ${record.apiBaseUrl} (the emulator)`);
+  if (record.serveUrl) info(`  Approve in the browser: ${record.serveUrl}`);
   info(`  worker      task queue ${record.taskQueue} (its log: ${stack.workerLog})`);
   for (const note of stack.notes) info(`  note: ${note}`);
 }
@@ -134,7 +137,8 @@ export function action<A extends unknown[]>(
     let code: number;
     try {
       code = (await fn(...args)) ?? EXIT.ok;
-    } catch (error) {
+    } catch (thrown) {
+      const error = thrown instanceof ProcessError ? cliErrorFor(thrown) : thrown;
       if (error instanceof CliError) {
         process.stderr.write(`coasty-temporal: ${safeText(error.message, { multiline: true })}\n`);
         if (error.exitCode === EXIT.usage) process.stderr.write('(see --help)\n');

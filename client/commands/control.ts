@@ -1,8 +1,8 @@
 // `raise-budget`, `pause`, `resume`: the controls of a chain or batch besides approvals.
 import { Command } from 'commander';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { pauseSignal, raiseBudgetSignal, raiseBudgetUpdate, resumeSignal } from '../../workflows/messages';
-import { CliError, EXIT } from '../errors';
+import { pauseSignal, resumeSignal } from '../../workflows/messages';
+import { raiseBudget } from '../control';
+import { EXIT } from '../errors';
 import {
   action,
   addCommonOptions,
@@ -23,19 +23,8 @@ export function raiseBudgetCommand(): Command {
   return command.action(
     action(async (id: string, usd: number, flags: CommonOptions & { by?: string }) =>
       withTarget(flags, async (target) => {
-        const handle = target.client.workflow.getHandle(id);
         const request = { maxCostUsd: usd, by: flags.by ?? defaultDecider() };
-        let maxCostUsd = usd;
-        try {
-          maxCostUsd = (await handle.executeUpdate(raiseBudgetUpdate, { args: [request] })).maxCostUsd;
-        } catch (error) {
-          if (!(error instanceof WorkflowUpdateFailedError)) throw error;
-          const why = error.cause?.message ?? error.message;
-          if (!/not (registered|found)|unknown update|no (registered )?handler/i.test(why)) {
-            throw new CliError(`${id} refused the budget: ${why}`);
-          }
-          await handle.signal(raiseBudgetSignal, request);
-        }
+        const { maxCostUsd } = await raiseBudget(target.client, id, request);
         if (flags.json) printJson({ workflowId: id, maxCostUsd });
         else process.stdout.write(`Budget of ${id}: $${maxCostUsd.toFixed(2)}\n`);
         return EXIT.ok;

@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { decide, type DecisionSent } from '../decide';
 import { EXIT } from '../errors';
 import { safeText } from '../safe-text';
+import { AmbiguousPause } from '../process-errors';
+import { cliErrorFor } from './process-errors';
 import { pauseWhere } from '../watch/format';
 import {
   action,
@@ -42,6 +44,8 @@ export function decideCommand(verb: 'approve' | 'reject'): Command {
           by: flags.by ?? defaultDecider(),
           all: flags.all,
           requestId: flags.request,
+        }).catch((error: unknown) => {
+          throw error instanceof AmbiguousPause ? cliErrorFor(error, verb) : error;
         });
         if (flags.json) printJson(sent.length === 1 ? sent[0] : sent);
         else for (const one of sent) process.stdout.write(`${safeText(describe(one))}\n`);

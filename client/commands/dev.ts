@@ -52,6 +52,7 @@ export function devCommand(): Command {
             `  Web UI      ${record.uiUrl}`,
             `  runs API    ${record.apiBaseUrl}  (the emulator; ${apiKeyText})`,
             `  worker      task queue ${record.taskQueue}  (log: ${stack.workerLog})`,
+            `  Approve in the browser: ${record.serveUrl}  (log: ${stack.serveLog})`,
             ...stack.notes.map((note) => `  note: ${note}`),
             '',
             'In a second terminal, from this directory (commands attach to this stack):',

@@ -141,6 +141,11 @@ async function start(
     );
   }
   if (link) info(`  Web UI: ${link}`);
+  const serveUrl = target.record?.serveUrl;
+  if (serveUrl)
+    info(
+      `  Approve in the browser: ${new URL(`processes/${encodeURIComponent(started.workflowId)}`, serveUrl)}`,
+    );
   if (!flags.quiet) {
     info(
       `  From another terminal: npx coasty-temporal watch ${started.workflowId} | approve ${started.workflowId}`,

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { sendDecision } from '../decide';
 import { CliError } from '../errors';
+import { ProcessError } from '../process-errors';
 import { readOutcome, type Outcome } from '../outcome';
 import type { Prompter } from '../prompt';
 import { safeBlock, safeText } from '../safe-text';
@@ -54,7 +55,7 @@ export async function watchProcess(options: WatchOptions): Promise<WatchResult> 
       snapshot = await reader.read();
       failures = 0;
     } catch (error) {
-      if (error instanceof CliError || signal.aborted) throw error;
+      if (error instanceof CliError || error instanceof ProcessError || signal.aborted) throw error;
       failures += 1;
       if (failures >= MAX_READ_FAILURES) {
         throw new CliError(`Lost Temporal while watching ${workflowId}: ${(error as Error).message}`);

@@ -11,7 +11,7 @@ before(async () => {
   stack = await startStack({
     label: 'crash',
     worker: false,
-    emulator: { config: { agent: { paceMs: 20 } } },
+    emulator: { config: { agent: { paceMs: 5 } } },
   });
 });
 after(async () => {
@@ -20,21 +20,27 @@ after(async () => {
 });
 
 test('a worker killed with SIGKILL mid-stream: a new worker finishes the run, one run, no step billed twice, no event handled twice', async () => {
-  const spawnOne = async () => {
+  // The first worker is `coasty-temporal worker` itself; its replacement starts from the run's bundle.
+  const spawnOne = async (cli: boolean) => {
     const worker = await spawnWorker({
       taskQueue: stack.taskQueue,
       baseUrl: stack.emulator.baseUrl,
       apiKey: stack.emulator.apiKey,
+      cli,
     });
     workers.push(worker);
     return worker;
   };
-  const first = await spawnOne();
+  const first = await spawnOne(true);
+  // The run waits before step 60 with its stream open (an emulator hold), so the kill lands mid-stream.
   const handle = await startAgentRun(stack, {
-    task: 'Survive a crash [steps=150]',
+    task: 'Survive a crash [steps=150] [hold@60]',
     streamHeartbeatTimeout: '2s',
   });
   const runId = await waitForRunId(handle);
+  await stack.emulator.admin.waitForHolds('the run held with its stream open', (held) =>
+    held.some((h) => h.run_id === runId && h.open_streams > 0),
+  );
   // Kill only once the server holds a cursor past the start, so the retry must resume, not restart.
   const cursor = await waitUntil('a heartbeated cursor on the server', async () => {
     const saved = await serverCursor(handle);
@@ -43,8 +49,9 @@ test('a worker killed with SIGKILL mid-stream: a new worker finishes the run, on
   assert.ok(cursor.summary.lastEventId);
   first.child.kill('SIGKILL');
   assert.equal(await first.exited, 'SIGKILL');
+  await stack.emulator.admin.release();
 
-  await spawnOne();
+  await spawnOne(false);
   const result = await handle.result();
   assert.equal(result.status, 'succeeded');
   assert.equal(result.steps, 150);

@@ -72,16 +72,20 @@ test('a 429 on create is retried no sooner than its Retry-After, and creates one
 });
 
 test('503 storms on the stream are ridden out by reconnecting, honouring Retry-After', async () => {
+  // The run waits before step 3 (an emulator hold) with its stream open while the faults are set.
   const handle = await startAgentRun(stack, {
-    task: 'Unavailable [steps=30] [pace=20]',
+    task: 'Unavailable [steps=30] [hold@3]',
     machine: nextMachine(),
   });
   const runId = await waitForRunId(handle);
-  await waitUntil('a few steps', async () => (await stack.emulator.admin.run(runId)).run.steps >= 2);
+  await stack.emulator.admin.waitForHolds('the run held with its stream open', (held) =>
+    held.some((h) => h.run_id === runId && h.open_streams > 0),
+  );
   await stack.emulator.admin.setFaults({
     stream: { dropAfterEvents: 1, maxDrops: 1 },
     errors: [{ status: 503, rate: 1, retryAfterSeconds: 1, endpoints: ['stream'] }],
   });
+  await stack.emulator.admin.release({ runId });
   await waitUntil(
     'a 503 on the stream',
     async () => (await stack.emulator.admin.counters()).faults_injected > 1,

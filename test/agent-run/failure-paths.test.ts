@@ -6,13 +6,13 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { RunsClient } from '../../api/runs-client';
 import type { AgentRunResult } from '../../workflows/agent-run';
+import { ACTIVITY_TYPE_NAMES } from '../../workflows/names';
 import { runChain } from '../../workflows/run-chain';
 import { serverCursor, startAgentRun, waitForRunId } from '../helpers/agent-run';
 import { startStack, type TestStack } from '../helpers/stack';
 import { waitUntil } from '../helpers/wait';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
 import { agent, chain } from '../chain/specs';
-import { ACTIVITY_TYPE_NAMES } from '../../workflows/names';
 
 // Faults are set on this file's own emulator; each test sets what it needs and clears it after.
 let stack: TestStack;

@@ -56,11 +56,15 @@ test('a run already over when it is followed costs no heartbeat', async () => {
 });
 
 test('a slow run is heartbeated as it goes, never with an empty cursor, its progress in order', async () => {
-  const runId = await createRun('Slow [steps=6] [pace=100]');
+  // The run waits before step 4 (an emulator hold) until the reader has heartbeated what came so far.
+  const runId = await createRun('Slow [steps=6] [pace=5] [hold@4]');
   const { result, heartbeats } = follow(runId);
+  await waitUntil('a heartbeat while the run waits', () => heartbeats.length >= 1, 30_000, 10);
+  await emulator.admin.release({ runId });
   const cursor = await result;
   assert.equal(cursor.summary.status, 'succeeded');
-  assert.ok(heartbeats.length >= 1, 'at least one heartbeat over 600 ms of steps');
+  assert.ok(heartbeats.length >= 1);
+  assert.ok(heartbeats[0]!.summary.steps <= 3, 'the first heartbeat came while the run was held');
   assert.ok(
     heartbeats.length < cursor.summary.eventsHandled,
     `events are heartbeated together: ${heartbeats.length} heartbeats for ${cursor.summary.eventsHandled} events`,

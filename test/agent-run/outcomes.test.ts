@@ -4,7 +4,6 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { startAgentRun, waitForPause, waitForRunId } from '../helpers/agent-run';
 import { startStack, type TestStack } from '../helpers/stack';
-import { waitUntil } from '../helpers/wait';
 
 let stack: TestStack;
 let machine = 0;
@@ -55,12 +54,15 @@ test('approval timeout with policy fail fails the workflow and cancels the remot
 });
 
 test('cancelling the workflow cancels the remote run', async () => {
+  // The run waits before step 4 (an emulator hold): the cancel always meets it running.
   const handle = await startAgentRun(stack, {
-    task: 'A long job [steps=2000] [pace=20]',
+    task: 'A long job [steps=2000] [hold@4]',
     machine: nextMachine(),
   });
   const runId = await waitForRunId(handle);
-  await waitUntil('a few steps', async () => (await stack.emulator.admin.run(runId)).run.steps >= 3);
+  await stack.emulator.admin.waitForHolds('the run held at step 4', (held) =>
+    held.some((h) => h.run_id === runId),
+  );
   await handle.cancel();
   await assert.rejects(
     handle.result(),
@@ -68,7 +70,7 @@ test('cancelling the workflow cancels the remote run', async () => {
   );
   const truth = await stack.emulator.admin.run(runId);
   assert.equal(truth.run.status, 'cancelled');
-  assert.ok(truth.run.steps < 2000);
+  assert.equal(truth.run.steps, 3);
 });
 
 test('cancelling while the run waits for a person cancels the remote run', async () => {
@@ -113,13 +115,17 @@ test('max_steps ends the run as timed_out, a result and not a crash', async () =
 });
 
 test('deadline_seconds ends the run as timed_out', async () => {
+  // Time is the point here (the emulator's 1 s deadline); the hold before step 3 keeps the run from
+  // finishing first however fast or slow the machine, and is never released.
+  const task = 'Slow [steps=5] [hold@3]';
   const handle = await startAgentRun(stack, {
-    task: 'Slow [steps=1000] [pace=50]',
-    request: { machine_id: nextMachine(), task: 'Slow [steps=1000] [pace=50]', deadline_seconds: 1 },
+    task,
+    request: { machine_id: nextMachine(), task, deadline_seconds: 1 },
   });
   const result = await handle.result();
   assert.equal(result.status, 'timed_out');
-  assert.ok(result.steps < 1000);
+  assert.equal(result.steps, 2);
+  assert.match(result.error?.message ?? '', /deadline_seconds \(1\)/);
 });
 
 test('a 4xx is not retried and its message reaches the caller', async () => {

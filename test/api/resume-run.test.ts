@@ -1,6 +1,6 @@
 // resumeRun retried after a lost answer, when the run already waits at a second pause (audit B4).
 // The retry uses a second API key: the emulator keeps idempotency per key, so this is a server on
-// which Idempotency-Key (Part B of API.md) does not save us, and only the pause's `since` does.
+// which Idempotency-Key (Part B of docs/api.md) does not save us, and only the pause's `since` does.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/activity';

@@ -1,6 +1,6 @@
-// Every vector of fixtures/sse-vectors.json (a copy of ../shared/research/sse-vectors.json, from
-// the WPT eventsource/format-* tests) fed to our SseReader in many chunkings: whole, every split
-// into two, and fixed sizes of 1, 2, 3 and 5 bytes. We meet all of them; none is skipped.
+// Every vector of fixtures/sse-vectors.json (collected from the WPT eventsource/format-* tests) fed
+// to our SseReader in many chunkings: whole, every split into two, and fixed sizes of 1, 2, 3 and 5
+// bytes. We meet all of them; none is skipped.
 //
 // eventsource-parser 3.1.1 on its own (one streaming TextDecoder, last id tracked from event.id)
 // fails two, which is why api/sse.ts wraps it (asserted at the end, so an upgrade that fixes them

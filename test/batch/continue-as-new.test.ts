@@ -7,6 +7,7 @@ import type { Worker } from '@temporalio/worker';
 import { startDevServer, type DevServer } from '../../dev/dev-server';
 import { RunsClient } from '../../api/runs-client';
 import { startEmulator, type RunningEmulator } from '../../emulator';
+import { testWorkflowBundle } from '../helpers/workflow-bundle';
 import { createWorker } from '../../worker';
 import { runBatch } from '../../workflows/run-batch';
 import { progressQuery, type BatchProgress } from '../../workflows/messages';
@@ -28,7 +29,13 @@ before(async () => {
   env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address });
   emulator = await startEmulator({ config: { machines: 4, agent: { paceMs: 1 } } });
   client = new RunsClient({ baseUrl: emulator.baseUrl, apiKey: emulator.apiKey });
-  worker = await createWorker({ connection: env.nativeConnection, taskQueue, client, env: {} });
+  worker = await createWorker({
+    connection: env.nativeConnection,
+    taskQueue,
+    client,
+    env: {},
+    workflowBundle: testWorkflowBundle(),
+  });
   running = worker.run();
 });
 after(async () => {

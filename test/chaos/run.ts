@@ -14,6 +14,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeReadmeSection } from '../../bench/readme-section';
 import { startDevServer, type DevServer } from '../../dev/dev-server';
+import {
+  WORKFLOW_BUNDLE_VARIABLE,
+  writeWorkflowBundle,
+  type WrittenBundle,
+} from '../helpers/workflow-bundle';
 import { formatMarkdown, formatTable } from './lib/report';
 import { rowPassed } from './lib/types';
 import { runChaosSuite, stopActiveScenario } from './suite';
@@ -39,12 +44,14 @@ if (!Number.isInteger(n) || n < 1 || n > 1000) {
 }
 
 let server: DevServer | undefined;
+let bundle: WrittenBundle | undefined;
 let exiting = false;
 async function shutdown(code: number): Promise<never> {
   if (!exiting) {
     exiting = true;
     await stopActiveScenario();
     await server?.stop().catch(() => undefined);
+    await bundle?.cleanup().catch(() => undefined);
   }
   process.exit(code);
 }
@@ -52,6 +59,12 @@ process.on('SIGINT', () => void shutdown(130));
 process.on('SIGTERM', () => void shutdown(143));
 
 try {
+  // One workflow bundle for the whole suite: every worker it starts loads it (no bundling per worker).
+  if (!process.env[WORKFLOW_BUNDLE_VARIABLE]) {
+    bundle = await writeWorkflowBundle();
+    process.env[WORKFLOW_BUNDLE_VARIABLE] = bundle.codePath;
+    console.log(`# workflow bundle ${bundle.codePath} (${bundle.ms} ms)`);
+  }
   let temporalAddress = process.env.COASTY_TEST_TEMPORAL_ADDRESS;
   if (!temporalAddress) {
     server = await startDevServer({ log: (line) => console.log(`# ${line}`) });

@@ -9,6 +9,10 @@ import { join } from 'node:path';
 import { isPortFree } from '../../dev/stack-ports';
 import { waitUntil } from '../helpers/wait';
 import { FILES } from './fixtures';
+
+// Each command here starts a whole local stack (a dev server, the emulator, a worker that bundles the
+// workflow code): a bound for a machine loaded many times over, not a pace.
+const STACK_MS = 300_000;
 import { killAllCli, parseJson, parseJsonLines, ROOT, runCli, spawnCli } from './helpers';
 
 after(() => killAllCli());
@@ -56,7 +60,7 @@ test('`dev` runs the stack; commands from a second terminal attach to it through
   const givenKey = 'sk_given_by_the_user_0123456789';
   const env = { ...embeddedEnv(), COASTY_API_KEY: givenKey };
   const dev = spawnCli(['dev', '--json'], { env, cwd });
-  const ready = JSON.parse(await dev.waitForLine(/"ready":true/, { timeoutMs: 120_000 })) as StackJson & {
+  const ready = JSON.parse(await dev.waitForLine(/"ready":true/, { timeoutMs: STACK_MS })) as StackJson & {
     dbFilename: string;
   };
   assert.equal(ready.pid, dev.child.pid);
@@ -65,11 +69,15 @@ test('`dev` runs the stack; commands from a second terminal attach to it through
   const record = JSON.parse(readFileSync(join(cwd, '.coasty-temporal', 'stack.json'), 'utf8')) as StackJson;
   assert.equal(record.temporalAddress, ready.temporalAddress);
 
-  const second = await runCli(['dev'], { env, cwd });
+  const second = await runCli(['dev'], { env, cwd, timeoutMs: STACK_MS });
   assert.equal(second.code, 1, 'one stack per directory');
   assert.match(second.stderr, /A local stack runs already here/);
 
-  const run = await runCli(['run', 'examples/quickstart.yaml', '--auto-approve', '--json'], { env, cwd });
+  const run = await runCli(['run', 'examples/quickstart.yaml', '--auto-approve', '--json'], {
+    env,
+    cwd,
+    timeoutMs: STACK_MS,
+  });
   assert.equal(run.code, 0, run.stderr);
   assert.doesNotMatch(run.stderr, /Starting the local stack/);
   const events = parseJsonLines(run.stdout);
@@ -79,7 +87,7 @@ test('`dev` runs the stack; commands from a second terminal attach to it through
 
   const listed = await waitUntil('quickstart in the list', async () => {
     const rows = parseJson<Array<{ workflowId: string; coastyStatus?: string }>>(
-      await runCli(['list', '--json'], { env, cwd }),
+      await runCli(['list', '--json'], { env, cwd, timeoutMs: STACK_MS }),
     );
     return rows.find((row) => row.workflowId === 'quickstart' && row.coastyStatus === 'succeeded');
   });
@@ -101,7 +109,11 @@ test('without a running stack, each command starts one; the process survives bet
   const cwd = workdir();
   const env = embeddedEnv();
   const id = 'embedded-gate';
-  const started = await runCli(['start', 'gate.yaml', '--id', id, '--json'], { env, cwd });
+  const started = await runCli(['start', 'gate.yaml', '--id', id, '--json'], {
+    env,
+    cwd,
+    timeoutMs: STACK_MS,
+  });
   assert.equal(started.code, 0, started.stderr);
   assert.match(started.stderr, /Starting the local stack/);
   assert.match(started.stderr, /Stopping the local stack/);
@@ -113,17 +125,17 @@ test('without a running stack, each command starts one; the process survives bet
     'the process to reach its gate',
     async () => {
       const now = parseJson<{ status: string; pauses: Array<{ id: string }> }>(
-        await runCli(['status', id, '--json'], { env, cwd }),
+        await runCli(['status', id, '--json'], { env, cwd, timeoutMs: STACK_MS }),
       );
       return now.status === 'awaiting_human' ? now : undefined;
     },
-    120_000,
+    STACK_MS,
   );
   assert.equal(status.pauses[0]!.id, 'review');
 
-  const approved = await runCli(['approve', id, '--json'], { env, cwd });
+  const approved = await runCli(['approve', id, '--json'], { env, cwd, timeoutMs: STACK_MS });
   assert.equal(approved.code, 0, approved.stderr);
-  const watched = await runCli(['watch', id, '--json'], { env, cwd });
+  const watched = await runCli(['watch', id, '--json'], { env, cwd, timeoutMs: STACK_MS });
   assert.equal(watched.code, 0, watched.stderr);
   assert.equal(parseJsonLines(watched.stdout).at(-1)!.status, 'succeeded');
 });

@@ -17,10 +17,12 @@ after(async () => {
 });
 
 test('run examples/quickstart.yaml, answering the approval through stdin, runs to success', async () => {
-  const run = spawnCli(['run', 'examples/quickstart.yaml'], { env, stdin: 'pipe' });
+  // Its own id: the bare `quickstart` id belongs to the README's tour (test/cli/readme.test.ts).
+  const id = uniqueId('quickstart-stdin');
+  const run = spawnCli(['run', 'examples/quickstart.yaml', '--id', id], { env, stdin: 'pipe' });
   await run.waitForLine(/Approve\? \[a\]pprove/);
   assert.ok(
-    run.stdout.some((line) => /Started quickstart \(chain\) as quickstart/.test(line)),
+    run.stdout.some((line) => line.includes(`Started quickstart (chain) as ${id}`)),
     run.text(),
   );
   run.child.stdin!.write('approve\n');

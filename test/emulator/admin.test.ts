@@ -132,4 +132,59 @@ describe('admin API', () => {
     assert.ok(Date.now() - finished >= 300, 'not before the retention period');
     assert.equal((await getRun(emu, live.id)).status, 'awaiting_human', 'running runs are kept');
   });
+  test('a held run waits at its step with its stream open until released, then goes on', async (t) => {
+    const emu = await emulator(t);
+    const run = await createRun(emu, { task: 'Hold [steps=6] [hold@3,7]' });
+    const stream = await openStream(emu, run.id);
+    const [held] = await emu.admin.waitForHolds('the run held at step 3', (h) => h[0]?.open_streams === 1);
+    assert.equal(held?.run_id, run.id);
+    assert.equal(held?.step, 3);
+    assert.equal(held?.task, 'Hold [steps=6] [hold@3,7]');
+    const waiting = await getRun(emu, run.id);
+    assert.equal(waiting.status, 'running');
+    assert.equal(waiting.steps, 2, 'two steps taken, the third waits');
+    assert.equal((await emu.admin.release({ match: 'other' })).released, 0, 'match narrows the release');
+    assert.deepEqual(await emu.admin.release({ runId: run.id }), { released: 1, run_ids: [run.id] });
+    // steps + 1: held after the last step, before the terminal event.
+    const [end] = await emu.admin.waitForHolds('the run held before its end', (h) => h[0]?.step === 7);
+    assert.equal(end?.run_id, run.id);
+    assert.equal((await getRun(emu, run.id)).steps, 6);
+    assert.equal((await getRun(emu, run.id)).status, 'running');
+    assert.doesNotMatch(stream.text, /"succeeded"/);
+    assert.equal((await emu.admin.release()).released, 1);
+    const done = await waitForEnd(emu, run.id);
+    assert.equal(done.status, 'succeeded');
+    assert.match(
+      done.result!,
+      /^Done in 6 steps: Hold\. Confirmation REF-\d{5}\.$/,
+      'no directive in the result',
+    );
+    await stream.done;
+    assert.deepEqual(await emu.admin.holds(), []);
+    assert.deepEqual(await emu.admin.release(), { released: 0, run_ids: [] });
+  });
+
+  test('holds come from scripts too; a cancelled held run is no longer held; bad releases are 400', async (t) => {
+    const emu = await emulator(t);
+    await emu.admin.script({ holdAt: 1, times: 2 });
+    const a = await createRun(emu, { task: 'first', machine_id: 'm-1' });
+    const b = await createRun(emu, { task: 'second', machine_id: 'm-2' });
+    await emu.admin.waitForHolds('both runs held', (h) => h.length === 2);
+    assert.equal((await getRun(emu, a.id)).steps, 0);
+    const cancel = await call(emu, `/v1/runs/${a.id}/cancel`, { method: 'POST', body: {} });
+    assert.equal(cancel.status, 200);
+    assert.deepEqual(
+      (await emu.admin.holds()).map((h) => h.run_id),
+      [b.id],
+    );
+    await assert.rejects(emu.admin.release({ match: '(' }), /400/);
+    const unknownField = await call(emu, '/_emulator/holds/release', {
+      body: { run: b.id },
+      key: emu.adminKey,
+    });
+    assert.equal(unknownField.status, 400);
+    assert.match(unknownField.text, /run/);
+    await emu.admin.release();
+    assert.equal((await waitForEnd(emu, b.id)).status, 'succeeded');
+  });
 });

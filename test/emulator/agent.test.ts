@@ -7,6 +7,46 @@ import { call, createRun, emulator, waitFor, waitForEnd, waitForStatus } from '.
 describe('agent rules (no server)', () => {
   const config = resolveConfig();
 
+  test('a result reads as a report: the first sentence, no directive, no quoted earlier result inside', () => {
+    const download = planRun(
+      'Open the supplier portal at https://portal.example.com and download the March invoice [steps=6]',
+      config,
+      1,
+    ).result;
+    assert.match(
+      download,
+      /^Done in 6 steps: Open the supplier portal at https:\/\/portal\.example\.com and download the March invoice\. Confirmation REF-\d{5}\.$/,
+    );
+    const check = planRun(
+      `Check it against PO-1042 and report any difference. The invoice: "${download}" [steps=5]`,
+      config,
+      2,
+    ).result;
+    assert.match(
+      check,
+      /^Done in 5 steps: Check it against PO-1042 and report any difference\. Confirmation REF-\d{5}\.$/,
+    );
+    assert.equal(check.split('Done in').length, 2, 'one report, not one inside another');
+    const long = planRun(`Read ${'the long page '.repeat(20)}[steps=2]`, config, 3).result;
+    assert.match(
+      long,
+      /^Done in 2 steps: Read the long page( (the|long|page))*\.\.\. Confirmation REF-\d{5}\.$/,
+      'cut at a word',
+    );
+    assert.ok(long.length < 180);
+    assert.match(
+      planRun('Is it paid? Then stop [steps=1]', config, 4).result,
+      /^Done in 1 steps: Is it paid\? Confirmation/,
+    );
+  });
+
+  test('holds: sorted, and the run is long enough to reach the last one (steps + 1: before its end)', () => {
+    const plan = planRun('Wait [steps=3] [hold@9,2]', config, 1);
+    assert.deepEqual(plan.holdAt, [2, 9]);
+    assert.equal(plan.steps, 8);
+    assert.deepEqual(planRun('No hold [steps=3]', config, 1).holdAt, []);
+  });
+
   test('directives and the approval words', () => {
     assert.deepEqual(behaviourFromRules('Upload it [human@3]', DEFAULT_RULES), { humanAt: [3] });
     assert.deepEqual(behaviourFromRules('Two pauses [human@2,5]', DEFAULT_RULES), { humanAt: [2, 5] });
@@ -14,6 +54,7 @@ describe('agent rules (no server)', () => {
     assert.deepEqual(behaviourFromRules('Get the manager to approve it', DEFAULT_RULES), { humanAt: [3] });
     assert.deepEqual(behaviourFromRules('Needs APPROVAL first', DEFAULT_RULES), { humanAt: [3] });
     assert.deepEqual(behaviourFromRules('Download the approved list', DEFAULT_RULES), {});
+    assert.deepEqual(behaviourFromRules('Wait [hold@3] [hold@9,12]', DEFAULT_RULES), { holdAt: [3, 9, 12] });
     assert.deepEqual(behaviourFromRules('x [fail@4]', DEFAULT_RULES), { failAt: 4 });
     assert.deepEqual(behaviourFromRules('x [steps=9] [forever] [pace=0]', DEFAULT_RULES), {
       steps: 9,

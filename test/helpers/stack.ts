@@ -4,6 +4,7 @@ import { RunsClient } from '../../api/runs-client';
 import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from '../../emulator';
 import { createWorker } from '../../worker';
 import { connectTestEnv, uniqueTaskQueue } from './temporal';
+import { testWorkflowBundle } from './workflow-bundle';
 
 export interface TestStack {
   env: TestWorkflowEnvironment;
@@ -35,6 +36,7 @@ export async function startStack(
       taskQueue,
       client,
       env: extra.env ?? options.workerEnv ?? {},
+      workflowBundle: testWorkflowBundle(),
     });
     const running = worker.run();
     const stop = async () => {

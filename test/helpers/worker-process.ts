@@ -3,7 +3,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { testServerAddress } from './temporal';
 
+import { testWorkflowBundle } from './workflow-bundle';
+
 const bin = fileURLToPath(new URL('../../bin/coasty-temporal.js', import.meta.url));
+const workerMain = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -12,12 +15,17 @@ export interface WorkerProcess {
   exited: Promise<number | string>;
 }
 
-/** `coasty-temporal worker` in a child process, resolved once it says it is ready. */
+/**
+ * A worker in a child process, resolved once it says it is ready: `coasty-temporal worker` itself
+ * with `cli: true` (it bundles the workflow code as it starts), else the same worker started from
+ * the test run's bundle (test/helpers/worker-main.ts).
+ */
 export async function spawnWorker(options: {
   taskQueue: string;
   baseUrl: string;
   apiKey: string;
   env?: NodeJS.ProcessEnv;
+  cli?: boolean;
 }): Promise<WorkerProcess> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -27,7 +35,12 @@ export async function spawnWorker(options: {
     COASTY_API_KEY: options.apiKey,
   };
   delete env.NODE_TEST_CONTEXT;
-  const child = spawn(process.execPath, [bin, 'worker', '--task-queue', options.taskQueue], {
+  const bundle = testWorkflowBundle();
+  const args = options.cli
+    ? [bin, 'worker', '--task-queue', options.taskQueue]
+    : ['--import', 'tsx', workerMain, '--task-queue', options.taskQueue];
+  if (!options.cli && bundle) args.push('--bundle', bundle.codePath);
+  const child = spawn(process.execPath, args, {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -16,6 +16,8 @@ import { waitUntil } from '../helpers/wait';
 
 const SECRET = `pw-${randomBytes(10).toString('hex')}`;
 const API_KEY = `emu_leak_${randomBytes(10).toString('hex')}`;
+// Every run waits before step 8 (an emulator hold) until the kill below has landed mid-stream.
+const HOLD = '[hold@8]';
 const stops: Array<() => unknown> = [];
 let stack: ScenarioStack;
 let runs: StartedRun[] = [];
@@ -55,29 +57,32 @@ before(async () => {
   const replacement = await stack.spawnWorker();
   const slow = { streamHeartbeatTimeout: '2s' } as const;
   const batches = await Promise.all([
-    startRuns(stack, { n: 6, prefix: 'echo-result', shape: { steps: 16, paceMs: 250 }, input: slow }),
+    startRuns(stack, {
+      n: 6,
+      prefix: 'echo-result',
+      shape: { steps: 16, paceMs: 5, extra: HOLD },
+      input: slow,
+    }),
     startRuns(stack, {
       n: 3,
       prefix: 'echo-error',
-      shape: { steps: 16, paceMs: 250, extra: '[fail@12]' },
+      shape: { steps: 16, paceMs: 5, extra: `${HOLD} [fail@12]` },
       input: slow,
       firstMachine: 6,
     }),
     startRuns(stack, {
       n: 3,
       prefix: 'echo-question',
-      shape: { steps: 16, paceMs: 250, extra: '[human@10]' },
+      shape: { steps: 16, paceMs: 5, extra: `${HOLD} [human@10]` },
       input: { ...slow, approvalTimeout: '1s', approvalTimeoutPolicy: 'reject' },
       firstMachine: 9,
     }),
   ]);
   runs = batches.flat();
   const settling = settleAll(stack, runs, 180_000);
-  await waitUntil(
-    'streams to open',
-    async () => (await stack.emulator.admin.counters()).open_streams >= 10,
-    60_000,
-    50,
+  await stack.emulator.admin.waitForHolds(
+    'every run held with its stream open',
+    (held) => held.filter((h) => h.open_streams > 0).length === runs.length,
   );
   // Heartbeats are coalesced: kill once some are on the server, so the timeouts carry them into history.
   await waitUntil(
@@ -90,6 +95,7 @@ before(async () => {
     50,
   );
   await stack.workers[0]!.kill();
+  await stack.emulator.admin.release();
   outcomes = await settling;
   assert.ok(replacement.alive());
   await waitUntil(

@@ -1,11 +1,11 @@
-// What a webhook receiver must check before it believes a delivery (API.md, "Webhooks"):
+// What a webhook receiver must check before it believes a delivery (docs/api.md, "Webhooks"):
 //   Coasty-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with the secret>
 // - the signature, over the raw bytes, compared in constant time (several v1 values may be present
 //   while a secret rotates);
 // - the timestamp: at most 5 minutes old (or ahead), so a captured request cannot be replayed later;
 // - the event id (from the signed body, not the unsigned Coasty-Event-Id header): delivery is at
 //   least once, so a retry or a replay inside the window is acknowledged but not processed again.
-// The project has no webhook receiver yet (DESIGN.md names webhook mode as a future scaling option);
+// The project has no webhook receiver yet (docs/design.md, "Scaling out": a future option);
 // this is the reference a receiver should follow, tested against the emulator's signatures.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 

@@ -41,6 +41,9 @@ export async function runBatchScenario(ctx: ChaosContext, spec: BatchScenario): 
     await spec.during?.(stack, runs, row);
   } catch (error) {
     row.problems.push(`the scenario's fault injection failed: ${(error as Error).message}`);
+  } finally {
+    // A meddler that failed half-way may leave runs held in the emulator: let them finish.
+    await stack.emulator.admin.release().catch(() => undefined);
   }
   const outcomes = await settling;
   row.seconds = Math.round((Date.now() - started) / 100) / 10;

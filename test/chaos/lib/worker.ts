@@ -1,14 +1,19 @@
-// `coasty-temporal worker` in a child process, pointed at any Temporal address (the shared test
-// server or a scenario's own), with its output kept for the leak scan.
+// A worker in a child process (test/helpers/worker-main.ts: `coasty-temporal worker` with the run's
+// workflow bundle), pointed at any Temporal address (the shared test server or a scenario's own),
+// with its output kept for the leak scan.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-const bin = fileURLToPath(new URL('../../../bin/coasty-temporal.js', import.meta.url));
+import { testWorkflowBundle } from '../../helpers/workflow-bundle';
+
+const workerMain = fileURLToPath(new URL('../../helpers/worker-main.ts', import.meta.url));
 // The worker runs under the project's orphan guard: if this process dies (even by SIGKILL), the
 // guard sees its stdin close and stops the worker, so no worker outlives the suite.
 const guard = fileURLToPath(new URL('../../../dev/orphan-guard.mjs', import.meta.url));
-const READY_TIMEOUT_MS = 90_000;
+// A bound, not a pace: a worker from the bundle is ready in about a second, far longer on a machine
+// loaded many times over.
+const READY_TIMEOUT_MS = 180_000;
 const MAX_OUTPUT_LINES = 20_000;
 
 export interface ChaosWorker {
@@ -32,7 +37,6 @@ export interface SpawnWorkerOptions {
   apiKey: string;
   /** Extra environment (secrets). */
   env?: NodeJS.ProcessEnv;
-  args?: string[];
 }
 
 /** The environment of a child worker: ours minus Temporal and codec settings that would redirect it. */
@@ -53,9 +57,19 @@ export function workerEnv(options: SpawnWorkerOptions): NodeJS.ProcessEnv {
 }
 
 export async function spawnChaosWorker(options: SpawnWorkerOptions): Promise<ChaosWorker> {
+  const bundle = testWorkflowBundle();
   const child = spawn(
     process.execPath,
-    [guard, process.execPath, bin, 'worker', '--task-queue', options.taskQueue, ...(options.args ?? [])],
+    [
+      guard,
+      process.execPath,
+      '--import',
+      'tsx',
+      workerMain,
+      '--task-queue',
+      options.taskQueue,
+      ...(bundle ? ['--bundle', bundle.codePath] : []),
+    ],
     { env: workerEnv(options), stdio: ['pipe', 'pipe', 'pipe'] },
   );
   const output: string[] = [];
