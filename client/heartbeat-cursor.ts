@@ -9,16 +9,24 @@ export async function decodeHeartbeatCursor(
   client: Client,
   payloads: Payload[] | null | undefined,
 ): Promise<StreamCursor | undefined> {
-  if (!payloads?.length) return undefined;
-  const { payloadCodecs, payloadConverter } = client.options.loadedDataConverter;
   try {
-    let decoded = payloads.slice(0, 1);
-    for (const codec of [...payloadCodecs].reverse()) decoded = await codec.decode(decoded);
-    const value: unknown = payloadConverter.fromPayload(decoded[0]!);
+    const value = await decodeFirstPayload(client, payloads);
     return isStreamCursor(value) ? value : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The first payload decoded with the client's data converter (codecs in reverse, then the converter). */
+export async function decodeFirstPayload(
+  client: Client,
+  payloads: Payload[] | null | undefined,
+): Promise<unknown> {
+  if (!payloads?.length) return undefined;
+  const { payloadCodecs, payloadConverter } = client.options.loadedDataConverter;
+  let decoded = payloads.slice(0, 1);
+  for (const codec of [...payloadCodecs].reverse()) decoded = await codec.decode(decoded);
+  return payloadConverter.fromPayload(decoded[0]!);
 }
 
 function isStreamCursor(value: unknown): value is StreamCursor {
