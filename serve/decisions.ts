@@ -1,9 +1,13 @@
 // The decisions made so far in a process (who, when, message): from its result once it has ended, and
-// while it runs from the progress of its runs (a chain's own gates say only approved or rejected until
-// it ends: its progress query does not carry who decided them).
+// while it runs from the progress of its runs and, for a chain's own gates, from the chain's progress.
 import type { Client } from '@temporalio/client';
 import type { Snapshot } from '../client/snapshot';
-import { progressQuery, type AgentRunProgress, type ApprovalRecord } from '../workflows/messages';
+import {
+  progressQuery,
+  type AgentRunProgress,
+  type ApprovalRecord,
+  type ChainProgress,
+} from '../workflows/messages';
 
 export type DecisionView = ApprovalRecord & { where?: string };
 
@@ -41,7 +45,24 @@ export class DecisionReader {
               closed: Boolean(line.closedAt),
             }));
     const lists = await Promise.all(runs.map((run) => this.ofRun(run.workflowId, run.where, run.closed)));
+    if (snapshot.kind === 'chain') lists.push(await this.ofGates(snapshot));
     return lists.flat().sort((a, b) => a.at.localeCompare(b.at));
+  }
+
+  /** A running chain's own gates: their decisions are in the chain's progress once the gate is over. */
+  private async ofGates(snapshot: Snapshot): Promise<DecisionView[]> {
+    const gates = new Set(snapshot.lines.filter((line) => line.type === 'approval').map((line) => line.id));
+    try {
+      const handle = this.client.workflow.getHandle(snapshot.workflowId);
+      const progress = (await this.client.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () =>
+        handle.query(progressQuery),
+      )) as ChainProgress;
+      return (progress.approvals ?? [])
+        .filter((approval) => gates.has(approval.stepId))
+        .map(({ stepId, ...approval }) => ({ ...approval, where: stepId }));
+    } catch {
+      return [];
+    }
   }
 
   private async ofRun(

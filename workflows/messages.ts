@@ -110,6 +110,8 @@ export interface ChainProgress {
   costUsd: number;
   maxCostUsd?: number;
   budget?: BudgetWait;
+  /** Decisions of the steps done so far (who, when, message), gates and runs; `stepId` says where. */
+  approvals?: Array<ApprovalRecord & { stepId: string }>;
 }
 
 export interface BudgetWait {

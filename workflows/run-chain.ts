@@ -129,6 +129,7 @@ export async function runChain(spec: ChainSpec): Promise<ChainResult> {
     costUsd: centsToUsd(spentCents()),
     maxCostUsd: budget.maxCostCents === undefined ? undefined : centsToUsd(budget.maxCostCents),
     budget: budgetSince ? budgetWait(budgetCheck(), budgetSince) : undefined,
+    approvals,
   }));
 
   upsertSearchAttributes([{ key: coastyStatusKey, value: status }]);

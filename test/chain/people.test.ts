@@ -94,6 +94,12 @@ test('a gate shows in progress and the search attribute; approve by update conti
   assert.equal(result.approvals[0]!.stepId, 'review');
   assert.equal(result.approvals[0]!.by, 'ana');
   assert.equal(await coastyStatus(handle), 'succeeded');
+  // What serve's process page shows while a chain runs: who decided its gates so far.
+  const progress = (await handle.query(progressQuery)) as ChainProgress;
+  assert.deepEqual(
+    progress.approvals?.map(({ stepId, by, message }) => ({ stepId, by, message })),
+    [{ stepId: 'review', by: 'ana', message: 'ok' }],
+  );
 });
 
 test('a gate rejected by signal stops the chain as failed', async () => {
