@@ -67,6 +67,11 @@ const ROUTES: Route[] = [
 
 const RETRY_AFTER_DEFAULT_SECONDS = 1;
 const FAULT_TYPES: Record<number, string> = {
+  400: 'invalid_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
   429: 'rate_limited',
   500: 'internal_error',
   502: 'bad_gateway',

@@ -25,7 +25,18 @@ const posInt = z.number().int().min(1);
 const captureRef = z.string().regex(/^\$\d$/, 'a capture reference like "$1"');
 
 export const errorFaultSchema = z.strictObject({
-  status: z.union([z.literal(429), z.literal(500), z.literal(502), z.literal(503)]),
+  // 4xx faults stand for what a client must not retry: a refused request, a revoked key, a run gone.
+  status: z.union([
+    z.literal(400),
+    z.literal(401),
+    z.literal(403),
+    z.literal(404),
+    z.literal(409),
+    z.literal(429),
+    z.literal(500),
+    z.literal(502),
+    z.literal(503),
+  ]),
   rate,
   retryAfterSeconds: nonNegInt.optional(),
   endpoints: endpointList,

@@ -8,7 +8,8 @@ import { RunsClient } from '../../api/runs-client';
 import type { AgentRunResult } from '../../workflows/agent-run';
 import { ACTIVITY_TYPE_NAMES } from '../../workflows/names';
 import { runChain } from '../../workflows/run-chain';
-import { serverCursor, startAgentRun, waitForRunId } from '../helpers/agent-run';
+import { serverCursor, startAgentRun, waitForPause, waitForRunId } from '../helpers/agent-run';
+import { decideUpdate } from '../../workflows/messages';
 import { startStack, type TestStack } from '../helpers/stack';
 import { waitUntil } from '../helpers/wait';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
@@ -197,5 +198,47 @@ test('an API outage at creation: the local attempt is bounded, the retries go on
     assert.equal(runs.length, 1, 'the same idempotency key on every attempt: one run');
   } finally {
     if (!cleared) await stack.emulator.admin.clearFaults();
+  }
+});
+
+test('a 4xx on resume (the API refuses the decision): the workflow fails typed, the paused run is cancelled', async () => {
+  const handle = await startAgentRun(stack, { task: 'Ask first [steps=3] [human@1]', machine: 'm-5' });
+  const pause = await waitForPause(handle);
+  await stack.emulator.admin.setFaults({ errors: [{ status: 400, rate: 1, endpoints: ['resume'] }] });
+  try {
+    await handle.executeUpdate(decideUpdate, {
+      args: [{ action: 'approve', by: 'ana', requestId: pause.awaiting!.requestId }],
+    });
+    const failure = failureOf(
+      await handle.result().then(
+        () => undefined,
+        (error: unknown) => error,
+      ),
+    );
+    assert.equal(failure.type, 'CoastyInvalidRequest');
+    const truth = await stack.emulator.admin.run(pause.runId!);
+    assert.equal(truth.run.status, 'cancelled', 'the run no longer holds its machine, waiting for nobody');
+  } finally {
+    await stack.emulator.admin.clearFaults();
+  }
+});
+
+test('audit B6: a 404 on the stream is final (not retried), and the run is cancelled on the way out', async () => {
+  // The run exists; its stream is refused (the runs API lost track of it, or a proxy answers 404).
+  await stack.emulator.admin.setFaults({ errors: [{ status: 404, rate: 1, endpoints: ['stream'] }] });
+  try {
+    const handle = await startAgentRun(stack, { task: 'Read on [forever]', maxSteps: 5000, machine: 'm-6' });
+    const failure = failureOf(
+      await handle.result().then(
+        () => undefined,
+        (error: unknown) => error,
+      ),
+    );
+    assert.equal(failure.type, 'CoastyNotFound');
+    assert.equal(failure.nonRetryable, true);
+    const partial = failure.details?.[0] as AgentRunResult;
+    assert.equal((await stack.emulator.admin.run(partial.runId)).run.status, 'cancelled');
+  } finally {
+    await stack.emulator.admin.clearFaults();
   }
 });
