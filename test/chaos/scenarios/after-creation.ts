@@ -1,12 +1,13 @@
 // Scenario 7: faults after a run was created, where the promise used to break (audit 2026-12): a
-// stream that fails for good, a cancel while the stream's worker is dead, a batch started again
-// while its earlier children still cancel their runs. The runs never end by themselves ([forever]),
-// so every fault lands on a live, billing run by construction. Whatever happens to the workflows,
-// every run must end terminal at the API: 0 orphaned, and no retry billing beside a live run.
+// stream that fails for good, a decision the API refuses (4xx on resume), a cancel while the stream's
+// worker is dead, a batch started again while its earlier children still cancel their runs. The runs
+// wait for a person or never end by themselves ([forever]), so every fault lands on a live run by
+// construction. Whatever happens to the workflows, every run must end terminal at the API: 0
+// orphaned, and no retry billing beside a live run.
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { isTerminalStatus, type Run } from '../../../api/types';
-import { progressQuery, type AgentRunProgress } from '../../../workflows/messages';
+import { decideUpdate, progressQuery, type AgentRunProgress } from '../../../workflows/messages';
 import { runBatch } from '../../../workflows/run-batch';
 import { batch } from '../../batch/specs';
 import { waitUntil } from '../../helpers/wait';
@@ -62,6 +63,52 @@ async function streamFailsForGood(ctx: ChaosContext, stack: ScenarioStack): Prom
     row,
     runs.map((run) => run.workflowId),
   );
+  return row;
+}
+
+async function resumeRefused(ctx: ChaosContext, stack: ScenarioStack): Promise<ChaosRow> {
+  const row = emptyRow('after creation: the API refuses the decision (4xx on resume)');
+  const started = Date.now();
+  const runs = await startRuns(stack, {
+    n: ctx.n,
+    prefix: 'refused',
+    shape: { steps: 3, paceMs: 5, extra: '[human@1]' },
+  });
+  const pauses = await Promise.all(
+    runs.map((run) =>
+      waitUntil(
+        'the run to wait for a person',
+        async () => {
+          const progress = (await run.handle.query(progressQuery)) as AgentRunProgress;
+          return progress.awaiting?.requestId;
+        },
+        120_000,
+        250,
+      ),
+    ),
+  );
+  await stack.emulator.admin.setFaults({ errors: [{ status: 400, rate: 1, endpoints: ['resume'] }] });
+  await Promise.all(
+    runs.map((run, i) =>
+      run.handle.executeUpdate(decideUpdate, {
+        args: [{ action: 'approve', by: 'chaos', requestId: pauses[i]! }],
+      }),
+    ),
+  );
+  const outcomes = await settleAll(stack, runs, 120_000);
+  await stack.emulator.admin.clearFaults();
+  row.runs = runs.length;
+  for (const outcome of outcomes) {
+    if (outcome.kind === 'typed' && outcome.type === 'CoastyInvalidRequest') row.typedErrors += 1;
+    else
+      row.problems.push(
+        `${outcome.workflowId} ended ${outcome.kind === 'typed' ? outcome.type : outcome.kind}, not with CoastyInvalidRequest`,
+      );
+  }
+  const open = await orphans(stack, ofWorkflows(runs));
+  row.lost += open.length;
+  if (open.length) row.problems.push(`${open.length} paused run(s) left holding their machines`);
+  row.seconds = Math.round((Date.now() - started) / 100) / 10;
   return row;
 }
 
@@ -166,7 +213,7 @@ async function batchRerunOverLeftovers(ctx: ChaosContext, stack: ScenarioStack):
 export async function faultsAfterCreation(ctx: ChaosContext): Promise<ChaosRow[]> {
   const stack = await startScenarioStack(ctx, { label: 'after-creation' });
   const rows: ChaosRow[] = [];
-  for (const phase of [streamFailsForGood, cancelWithDeadWorker, batchRerunOverLeftovers]) {
+  for (const phase of [streamFailsForGood, resumeRefused, cancelWithDeadWorker, batchRerunOverLeftovers]) {
     const row = await phase(ctx, stack);
     ctx.log(
       `${row.scenario}: ${row.runs} runs, ${row.completed} completed, ${row.typedErrors} typed, ` +
