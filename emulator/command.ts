@@ -26,6 +26,8 @@ export function emulatorCommand(): Command {
     .option('--seed <seed>', 'seed of every random choice', integer('seed', 0, 2 ** 32 - 1))
     .option('--pace-ms <ms>', 'milliseconds between agent steps', integer('pace-ms', 0, 3_600_000))
     .action(async (options: EmulatorCommandOptions, command: Command) => {
+      // Listening for the signals before anything is printed: whoever read the banner may stop us at once.
+      const signalled = nextStopSignal();
       let emulator: RunningEmulator;
       try {
         emulator = await startFromOptions(options);
@@ -33,7 +35,9 @@ export function emulatorCommand(): Command {
         command.error(`emulator: ${startErrorMessage(err)}`, { exitCode: 1 });
       }
       printBanner(emulator);
-      await stopOnSignal(emulator);
+      const signal = await signalled;
+      process.stdout.write(`\n${signal}: stopping the emulator\n`);
+      await emulator.stop();
     });
 }
 
@@ -76,13 +80,12 @@ function printBanner(emulator: RunningEmulator): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-function stopOnSignal(emulator: RunningEmulator): Promise<void> {
+function nextStopSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      process.stdout.write(`\n${signal}: stopping the emulator\n`);
-      void emulator.stop().then(resolve);
+      resolve(signal);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
