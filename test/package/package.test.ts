@@ -171,7 +171,7 @@ test(
   async (t) => {
     const { stdout } = await sh(
       process.execPath,
-      ['--test', 'build/test/'],
+      ['--test', '--test-reporter=tap', 'build/test/app.test.js'],
       app,
       { TEMPORAL_ADDRESS: testServerAddress() },
       4 * MINUTE,
