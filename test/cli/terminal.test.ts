@@ -2,18 +2,15 @@
 // the inline prompt takes a typed answer, and Ctrl-C typed at the terminal stops watching only.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { startStack, type TestStack } from '../helpers/stack';
-import { waitUntil } from '../helpers/wait';
 import { FILES } from './fixtures';
-import { BIN, cliEnv, parseJson, processFiles, runCli, uniqueId } from './helpers';
+import { cliEnv, parseJson, processFiles, runCli, uniqueId } from './helpers';
+import { hasScript, inTerminal, killAllTerminals } from './pseudo-terminal';
 
-const hasScript = spawnSync('script', ['--version']).status === 0;
 let stack: TestStack;
 let dir: string;
 let env: NodeJS.ProcessEnv;
-const terminals = new Set<ChildProcess>();
 
 before(async () => {
   stack = await startStack({ label: 'cli-terminal', emulator: { config: { agent: { paceMs: 20 } } } });
@@ -21,39 +18,16 @@ before(async () => {
   env = cliEnv(stack, { COLUMNS: '120', LINES: '40', TERM: 'xterm-256color' });
 });
 after(async () => {
-  for (const child of terminals) child.kill('SIGKILL');
+  killAllTerminals();
   await stack?.stop();
 });
-
-/** `coasty-temporal <args>` on a pseudo-terminal; what is written to `input` is typed at it. */
-function inTerminal(args: string[]) {
-  const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-  const child = spawn('script', ['-qfec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-  terminals.add(child);
-  let screen = '';
-  child.stdout!.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')));
-  const exited = new Promise<number>((resolve) =>
-    child.once('close', (code) => {
-      terminals.delete(child);
-      resolve(code ?? -1);
-    }),
-  );
-  return {
-    exited,
-    screen: () => screen,
-    type: (text: string) => child.stdin!.write(text),
-    waitFor: (pattern: RegExp) =>
-      waitUntil(`${pattern} on the terminal`, () => pattern.test(screen) || undefined, 90_000, 50),
-  };
-}
 
 test(
   'in a terminal: step bars, the inline prompt answered by typing, a final verdict',
   { skip: !hasScript && 'util-linux script is not installed' },
   async () => {
     const id = uniqueId('tty');
-    const term = inTerminal(['run', join(dir, 'gate.yaml'), '--id', id]);
+    const term = inTerminal(['run', join(dir, 'gate.yaml'), '--id', id], env);
     await term.waitFor(/Approve\? \[a\]pprove/);
     assert.match(
       term.screen(),
@@ -79,7 +53,7 @@ test(
   { skip: !hasScript && 'util-linux script is not installed' },
   async () => {
     const id = uniqueId('tty-int');
-    const term = inTerminal(['run', join(dir, 'gate.yaml'), '--id', id]);
+    const term = inTerminal(['run', join(dir, 'gate.yaml'), '--id', id], env);
     await term.waitFor(/Approve\? \[a\]pprove/);
     term.type('\x03');
     assert.equal(await term.exited, 130, term.screen());

@@ -4,14 +4,14 @@
 // show the agent's words visibly and inert; --json keeps them exact; the CSV report runs no formula.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import xterm from '@xterm/headless';
 import { startStack, type TestStack } from '../helpers/stack';
 import { uniqueTaskQueue } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
-import { BIN, cliEnv, killAllCli, parseJson, processFiles, runCli, spawnCli, uniqueId } from './helpers';
+import { cliEnv, killAllCli, parseJson, processFiles, runCli, spawnCli, uniqueId } from './helpers';
+import { hasScript, inTerminal, killAllTerminals } from './pseudo-terminal';
 
 const ESC = '\x1b';
 const WIPE = `${ESC}[2J${ESC}[H`;
@@ -69,11 +69,9 @@ machines: [m-4, m-5]
 `,
 };
 
-const hasScript = spawnSync('script', ['--version']).status === 0;
 let stack: TestStack;
 let dir: string;
 let env: NodeJS.ProcessEnv;
-const terminals = new Set<ChildProcess>();
 
 before(async () => {
   stack = await startStack({
@@ -100,7 +98,7 @@ before(async () => {
   env = cliEnv(stack, { COLUMNS: '120', LINES: '40', TERM: 'xterm-256color' });
 });
 after(async () => {
-  for (const child of terminals) child.kill('SIGKILL');
+  killAllTerminals();
   killAllCli();
   await stack?.stop();
 });
@@ -130,37 +128,14 @@ async function rendered(bytes: string, columns: number, rows: number): Promise<s
   return screen;
 }
 
-/** `coasty-temporal <args>` on a pseudo-terminal (util-linux `script`); `type` types at it. */
-function inTerminal(args: string[]) {
-  const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-  const child = spawn('script', ['-qfec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-  terminals.add(child);
-  let bytes = '';
-  child.stdout!.on('data', (chunk: Buffer) => (bytes += chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => (bytes += chunk.toString('utf8')));
-  const exited = new Promise<number>((resolve) =>
-    child.once('close', (code) => {
-      terminals.delete(child);
-      resolve(code ?? -1);
-    }),
-  );
-  return {
-    exited,
-    bytes: () => bytes,
-    type: (text: string) => child.stdin!.write(text),
-    waitFor: (pattern: RegExp) =>
-      waitUntil(`${pattern} on the terminal`, () => pattern.test(bytes) || undefined, 90_000, 50),
-  };
-}
-
 test(
   'in a terminal: a result that clears the screen does not wipe the question at the prompt',
   { skip: !hasScript && 'util-linux script is not installed' },
   async () => {
     const id = uniqueId('hostile-tty');
-    const term = inTerminal(['run', join(dir, 'hostile-pay.yaml'), '--id', id]);
+    const term = inTerminal(['run', join(dir, 'hostile-pay.yaml'), '--id', id], env);
     await term.waitFor(/Approve\? \[a\]pprove/);
-    const screen = await rendered(term.bytes(), 120, 40);
+    const screen = await rendered(term.screen(), 120, 40);
     const question = screen.findIndex((row) => row.includes(QUESTION_SHOWN));
     const prompt = screen.findIndex((row) => row.startsWith('Approve? [a]pprove'));
     assert.ok(
@@ -171,10 +146,10 @@ test(
       screen.some((row) => row.includes('? hostile-pay: approval gate pay waits for a person:')),
       screen.join('\n'),
     );
-    assert.deepEqual(rawIn(term.bytes()), [], 'agent text reached the terminal raw');
+    assert.deepEqual(rawIn(term.screen()), [], 'agent text reached the terminal raw');
     term.type('r not paying\r');
-    assert.equal(await term.exited, 1, term.bytes());
-    assert.deepEqual(rawIn(term.bytes()), []);
+    assert.equal(await term.exited, 1, term.screen());
+    assert.deepEqual(rawIn(term.screen()), []);
   },
 );
 
