@@ -49,8 +49,8 @@ export interface AppOptions {
 export interface App {
   fastify: FastifyInstance;
   inbox: LiveTopic<WaitingItem[]>;
-  /** Aborted when serve stops: ends every change stream. */
-  closing: AbortController;
+  /** Ends every change stream and every poller, and waits for reads in flight. */
+  close(): Promise<void>;
 }
 
 export const CONTENT_SECURITY_POLICY = [
@@ -147,6 +147,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const processTopic = (id: string) => {
     let topic = processTopics.get(id);
     if (!topic) {
+      if (closing.signal.aborted) throw new HttpProblem(503, 'unavailable', 'serve is stopping');
       topic = new LiveTopic<unknown>(
         () => processView(id),
         pollMs,
@@ -507,7 +508,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
     if (session) flashes.set(session, text);
   }
 
-  return { fastify, inbox, closing };
+  const close = async () => {
+    closing.abort();
+    await Promise.all([inbox, ...processTopics.values()].map((topic) => topic.stop()));
+    await fastify.close();
+  };
+  return { fastify, inbox, close };
 }
 
 function htmlDone(verb: string, reason: string): Html {

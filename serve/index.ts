@@ -85,7 +85,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   try {
     publicUrl = publicUrlOf(options.publicUrl ?? (env.COASTY_SERVE_URL?.trim() || undefined), listening);
   } catch (error) {
-    await app.fastify.close();
+    await app.close();
     throw error;
   }
 
@@ -111,10 +111,8 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     async stop() {
       unsubscribe?.();
       release?.();
-      app.inbox.stop();
-      app.closing.abort();
       await notifier?.stop();
-      await app.fastify.close();
+      await app.close();
     },
   };
 }

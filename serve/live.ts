@@ -15,6 +15,8 @@ export class LiveTopic<T> {
   private latest: T | undefined;
   private stopped = false;
   private holds = 0;
+  private loopDone: Promise<void> = Promise.resolve();
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly read: () => Promise<T>,
@@ -44,8 +46,11 @@ export class LiveTopic<T> {
     return this.latest === undefined ? undefined : { value: this.latest, version: this.version };
   }
 
-  stop(): void {
+  /** Stops polling and waits for a read in flight, so nothing touches Temporal after it resolves. */
+  async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
+    await this.loopDone;
   }
 
   private wanted(): boolean {
@@ -55,7 +60,7 @@ export class LiveTopic<T> {
   private start(): void {
     if (this.running || this.stopped) return;
     this.running = true;
-    void this.loop();
+    this.loopDone = this.loop();
   }
 
   private async loop(): Promise<void> {
@@ -73,7 +78,7 @@ export class LiveTopic<T> {
         this.onError(error);
       }
       if (!this.wanted()) break;
-      await sleep(this.intervalMs);
+      await sleep(this.intervalMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
     }
     this.running = false;
     if (!this.stopped && this.listeners.size === 0 && this.holds === 0) this.onIdle();
@@ -106,4 +111,5 @@ export function streamChanges<T>(res: ServerResponse, topic: LiveTopic<T>, closi
   };
   res.on('close', end);
   closing.addEventListener('abort', end);
+  if (closing.aborted) end();
 }

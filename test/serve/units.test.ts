@@ -1,4 +1,5 @@
-// serve's pure parts: the escaping helper, link signatures, operator tokens, the Slack message.
+// serve's pure parts: the escaping helper, link signatures, operator tokens, the Slack message, and
+// the live poller's stop.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { escapeText, html } from '../../serve/html';
@@ -6,6 +7,7 @@ import { checkLink, signLink, type SignedLink } from '../../serve/links';
 import { parseOperators, publicUrlOf } from '../../serve/config';
 import { operatorOfToken } from '../../serve/sessions';
 import { slackMessage } from '../../serve';
+import { LiveTopic } from '../../serve/live';
 
 test('html escapes every value, keeps nested html, and shows bidi controls as marks', () => {
   const evil = `"><script>x</script>'&\u202Eabc\u2066`;
@@ -90,4 +92,28 @@ test('the Slack message escapes agent text and carries signed links only with a 
   assert.ok(!text.includes('<@channel>'));
   assert.match(text, /https:\/\/approvals\.example\.com\/link\?w=c%2Fpay&r=evt_1&a=approve/);
   assert.doesNotMatch(JSON.stringify(slackMessage(item, base, undefined, 3600)), /\/link\?/);
+});
+
+test('a live topic stops only after its read in flight, and reads nothing after', async () => {
+  let reads = 0;
+  let finishRead!: () => void;
+  const topic = new LiveTopic(
+    () => {
+      reads += 1;
+      return new Promise<number>((resolve) => (finishRead = () => resolve(reads)));
+    },
+    60_000,
+    (error) => assert.fail(String(error)),
+  );
+  topic.subscribe(() => undefined);
+  assert.equal(reads, 1);
+  let stopped = false;
+  const stopping = topic.stop().then(() => (stopped = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(stopped, false, 'stop waits for the read in flight');
+  finishRead();
+  await stopping;
+  assert.equal(reads, 1, 'the poll interval is cut short, and no read follows the stop');
+  topic.subscribe(() => undefined);
+  assert.equal(reads, 1, 'a stopped topic does not start again');
 });
