@@ -2,6 +2,8 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { TemporalFailure } from '@temporalio/common';
 import {
   CoastyApiError,
+  ForbiddenError,
+  UnauthorizedError,
   isClientClosedError,
   isUsageError,
   quoteBody,
@@ -34,8 +36,12 @@ function isTemporalOwn(error: unknown): boolean {
 export function toActivityFailure(
   error: unknown,
   redact: (text: string) => string = (text) => text,
+  /** The run the call was about, once created: a refused key then waits for a valid one (keyRefused). */
+  liveRunId?: string,
 ): unknown {
   if (isTemporalOwn(error)) return error;
+  if (liveRunId !== undefined && (error instanceof UnauthorizedError || error instanceof ForbiddenError))
+    return keyRefused(error, liveRunId, redact);
   if (isClientClosedError(error)) {
     return ApplicationFailure.create({
       type: CLIENT_CLOSED_ERROR_TYPE,
@@ -64,5 +70,22 @@ export function toActivityFailure(
     nonRetryable: options.nonRetryable,
     nextRetryDelay: options.nextRetryDelayMs,
     details: options.details,
+  });
+}
+
+/**
+ * Once a run exists, a refused key (401/403: rotated or revoked) is the operator's to fix, not the
+ * run's: the run goes on billing, and only a valid key can follow or stop it, so giving up would
+ * orphan it. The call is retried (backoff up to 30 s, no history events) until a worker has a valid
+ * key. Creation stays final on 401/403: nothing exists yet.
+ */
+function keyRefused(error: CoastyApiError, runId: string, redact: (text: string) => string) {
+  return ApplicationFailure.create({
+    type: error.errorType,
+    message: redact(
+      `${error.message} Run ${runId} exists and goes on billing, and only a valid key can follow or stop it: ` +
+        'retrying until a worker has one (set COASTY_API_KEY on the workers and restart them).',
+    ),
+    nonRetryable: false,
   });
 }

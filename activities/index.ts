@@ -85,7 +85,7 @@ export function createActivities({ client: plainClient, env = process.env, secre
           const over = await pauseIsOver().catch(() => false);
           if (over) return;
         }
-        throw toActivityFailure(error, redact);
+        throw toActivityFailure(error, redact, runId);
       }
     },
 
@@ -94,7 +94,7 @@ export function createActivities({ client: plainClient, env = process.env, secre
       try {
         await client.cancelRun(runId, { idempotencyKey: `cancel/${runId}` });
       } catch (error) {
-        throw toActivityFailure(error, redact);
+        throw toActivityFailure(error, redact, runId);
       }
     },
 
@@ -102,7 +102,7 @@ export function createActivities({ client: plainClient, env = process.env, secre
       try {
         return redactSummary(summaryFromRun(await client.getRun(runId), emptySummary(runId)), redactText);
       } catch (error) {
-        throw toActivityFailure(error, redact);
+        throw toActivityFailure(error, redact, runId);
       }
     },
   };

@@ -134,7 +134,7 @@ export async function followRun(
   } catch (error) {
     if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
     if (trustCursor) heartbeat(); // the latest cursor goes with the failure, so the retry resumes exactly here
-    throw toActivityFailure(error, redact);
+    throw toActivityFailure(error, redact, input.runId);
   } finally {
     clearInterval(timer);
     if (pending) clearTimeout(pending);

@@ -96,6 +96,14 @@ export class EmulatorAdmin {
     return this.call('DELETE', '/faults');
   }
 
+  /**
+   * Key rotation: from now on only these API keys are accepted (the admin key is unchanged), and
+   * every open stream of a key no longer accepted is cut, as a revoked key loses its sessions.
+   */
+  setApiKeys(keys: string[]): Promise<{ accepted: number; streams_closed: number }> {
+    return this.call('PUT', '/api-keys', { keys });
+  }
+
   async holds(): Promise<HeldRun[]> {
     return (await this.call<{ data: HeldRun[] }>('GET', '/holds')).data;
   }

@@ -90,6 +90,13 @@ function route(ctx: EmulatorContext, method: string, path: string, raw: string):
     case 'DELETE /_emulator/faults':
       ctx.faults.set({});
       return ok({});
+    case 'PUT /_emulator/api-keys': {
+      const parsed = apiKeysSchema.safeParse(parseJsonObject(raw, true));
+      if (!parsed.success) throw invalid(`invalid api-keys: ${z.prettifyError(parsed.error)}`, 'keys');
+      ctx.apiKeys = new Set(parsed.data.keys);
+      const closed = ctx.hub.closeRefused(ctx.apiKeys);
+      return ok({ accepted: ctx.apiKeys.size, streams_closed: closed });
+    }
     case 'GET /_emulator/holds':
       return ok({ data: ctx.engine.heldRuns().map(describeHold) });
     case 'POST /_emulator/holds/release': {
@@ -138,6 +145,10 @@ function parseScripts(raw: string): ScriptEntry[] {
     return { match: regex, behaviour, remaining: times ?? 1 };
   });
 }
+
+const apiKeysSchema = z.strictObject({
+  keys: z.array(z.string().min(1).max(512)).min(1, 'name at least one key, or the emulator accepts nobody'),
+});
 
 const releaseSchema = z.strictObject({
   run_id: z.string().min(1).optional(),

@@ -105,6 +105,7 @@ export async function handleApi(
   }
   const key = bearerToken(req);
   if (key === null || !ctx.apiKeys.has(key)) {
+    ctx.counters.unauthorized++;
     req.resume();
     sendJson(res, unauthorized(key === null));
     return;

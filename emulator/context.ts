@@ -15,7 +15,8 @@ export interface EmulatorContext {
   faults: FaultInjector;
   idempotency: IdempotencyStore;
   limiter: RateLimiter;
-  apiKeys: ReadonlySet<string>;
+  /** Accepted API keys; the admin API replaces them at run time (key rotation). */
+  apiKeys: Set<string>;
   adminKey: string;
   machineSet: ReadonlySet<string>;
   reset(): void;

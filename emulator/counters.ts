@@ -21,6 +21,8 @@ export interface Counters {
   webhook_deliveries: number;
   webhook_failures: number;
   rate_limited: number;
+  /** API requests refused with 401 (no key, or a key not accepted, e.g. after a rotation). */
+  unauthorized: number;
   faults_injected: number;
   responses_lost: number;
   machine_max_concurrency: Record<string, number>;
@@ -52,6 +54,7 @@ export function createCounters(machines: readonly string[]): CounterState {
     webhook_deliveries: 0,
     webhook_failures: 0,
     rate_limited: 0,
+    unauthorized: 0,
     faults_injected: 0,
     responses_lost: 0,
     machine_max_concurrency: Object.fromEntries(machines.map((id) => [id, 0])),

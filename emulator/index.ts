@@ -76,6 +76,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   });
   const idempotency = new IdempotencyStore(config.idempotencyTtlMs);
   const limiter = new RateLimiter(config.rateLimit);
+  const initialKeys = [apiKey, ...config.apiKeys];
   const ctx: EmulatorContext = {
     config,
     counters,
@@ -84,11 +85,12 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     faults,
     idempotency,
     limiter,
-    apiKeys: new Set([apiKey, ...config.apiKeys]),
+    apiKeys: new Set(initialKeys),
     adminKey,
     machineSet: new Set(config.machines),
     reset() {
       hub.closeAll();
+      ctx.apiKeys = new Set(initialKeys);
       engine.reset();
       webhooks.reset();
       idempotency.reset();

@@ -111,6 +111,19 @@ export class StreamHub {
     });
   }
 
+  /** Cuts every open stream whose API key is no longer accepted (a revoked key loses its streams). */
+  closeRefused(accepted: ReadonlySet<string>): number {
+    let closed = 0;
+    for (const sub of [...this.all]) {
+      if (accepted.has(sub.key)) continue;
+      sub.closed = true;
+      sub.res.destroy();
+      this.detach(sub);
+      closed++;
+    }
+    return closed;
+  }
+
   closeAll(): void {
     for (const sub of [...this.all]) {
       sub.closed = true;

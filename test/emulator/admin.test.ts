@@ -164,6 +164,23 @@ describe('admin API', () => {
     assert.deepEqual(await emu.admin.release(), { released: 0, run_ids: [] });
   });
 
+  test('key rotation: only the new keys are accepted, the old key loses its open streams', async (t) => {
+    const emu = await emulator(t);
+    const run = await createRun(emu, { task: 'Rotate [steps=3] [hold@2]' });
+    const stream = await openStream(emu, run.id);
+    await emu.admin.waitForHolds('the run held with its stream open', (h) => h[0]?.open_streams === 1);
+    assert.deepEqual(await emu.admin.setApiKeys(['emu_new_key']), { accepted: 1, streams_closed: 1 });
+    await stream.done;
+    const refused = await call(emu, `/v1/runs/${run.id}`);
+    assert.equal(refused.status, 401);
+    assert.equal((await emu.admin.counters()).unauthorized, 1);
+    const fresh = await call(emu, `/v1/runs/${run.id}`, { key: 'emu_new_key' });
+    assert.equal(fresh.status, 200, 'the run lives on, readable with the new key');
+    await assert.rejects(emu.admin.setApiKeys([]), /400/);
+    await emu.admin.reset();
+    assert.equal((await call(emu, '/v1/runs')).status, 200, 'reset brings back the configured key');
+  });
+
   test('holds come from scripts too; a cancelled held run is no longer held; bad releases are 400', async (t) => {
     const emu = await emulator(t);
     await emu.admin.script({ holdAt: 1, times: 2 });

@@ -37,7 +37,8 @@ export interface ScenarioStack {
   secret: string;
   /** Every worker started for this scenario (killed ones included): their output is scanned. */
   workers: ChaosWorker[];
-  spawnWorker(): Promise<ChaosWorker>;
+  /** A child worker; `apiKey` overrides the emulator's key (a worker deployed after a key rotation). */
+  spawnWorker(options?: { apiKey?: string }): Promise<ChaosWorker>;
 }
 
 export interface StackOptions {
@@ -85,12 +86,12 @@ export async function startScenarioStack(ctx: ChaosContext, options: StackOption
     temporalAddress,
     secret,
     workers,
-    async spawnWorker() {
+    async spawnWorker(workerOptions = {}) {
       const worker = await spawnChaosWorker({
         temporalAddress,
         taskQueue,
         baseUrl: emulator.baseUrl,
-        apiKey,
+        apiKey: workerOptions.apiKey ?? apiKey,
         env: { [`COASTY_SECRET_${SECRET_NAME}`]: secret },
       });
       workers.push(worker);

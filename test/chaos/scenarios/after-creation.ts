@@ -1,9 +1,11 @@
 // Scenario 7: faults after a run was created, where the promise used to break (audit 2026-12): a
 // stream that fails for good, a decision the API refuses (4xx on resume), a cancel while the stream's
-// worker is dead, a batch started again while its earlier children still cancel their runs. The runs
+// worker is dead, a batch started again while its earlier children still cancel their runs, the API
+// key rotated while every run is in flight (the old key refused, workers redeployed with the new one). The runs
 // wait for a person or never end by themselves ([forever]), so every fault lands on a live run by
 // construction. Whatever happens to the workflows, every run must end terminal at the API: 0
 // orphaned, and no retry billing beside a live run.
+import { randomBytes } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { isTerminalStatus, type Run } from '../../../api/types';
@@ -14,7 +16,7 @@ import { waitUntil } from '../../helpers/wait';
 import { startScenarioStack, type ChaosContext, type ScenarioStack } from '../lib/context';
 import { settleAll, startRuns, workflowIdOfTask, type StartedRun } from '../lib/runs';
 import { emptyRow, type ChaosRow } from '../lib/types';
-import { listAllRuns, scanForLeaks } from '../lib/verify';
+import { listAllRuns, scanForLeaks, verifyAgainstTruth } from '../lib/verify';
 
 const FOREVER = { steps: 50_000, paceMs: 20, extra: '[forever]' };
 
@@ -210,10 +212,63 @@ async function batchRerunOverLeftovers(ctx: ChaosContext, stack: ScenarioStack):
   return row;
 }
 
+/**
+ * Every run is held mid-stream when the key is rotated: the old key's streams are cut, its reconnects
+ * are refused (401), and the runs go on at the API while nobody follows them. The refused key does
+ * not end a workflow (its run would go on billing, unfollowed); once a worker with the new key takes
+ * over, each run is followed to its end from its cursor: every event once, every step billed once.
+ */
+async function rotatedKey(ctx: ChaosContext, stack: ScenarioStack): Promise<ChaosRow> {
+  const row = emptyRow('after creation: the API key is rotated mid-run');
+  const started = Date.now();
+  const oldKey = stack.emulator.apiKey;
+  const newKey = `emu_rotated_${randomBytes(12).toString('hex')}`;
+  const before = await stack.emulator.admin.counters();
+  const runs = await startRuns(stack, {
+    n: ctx.n,
+    prefix: 'rotated',
+    shape: { steps: 4, paceMs: 5, extra: '[hold@3]' },
+    input: { streamHeartbeatTimeout: '5s' },
+  });
+  const rotating = (task: string) => runs.some((run) => task.includes(`(chaos ${run.workflowId})`));
+  await stack.emulator.admin.waitForHolds(
+    'every run held at step 3 with its stream open',
+    (held) => held.filter((h) => rotating(h.task) && h.open_streams > 0).length === runs.length,
+    120_000,
+  );
+  const { streams_closed } = await stack.emulator.admin.setApiKeys([newKey]);
+  if (streams_closed < runs.length)
+    row.problems.push(`the rotation cut ${streams_closed} streams, not ${runs.length}`);
+  await stack.emulator.admin.release();
+  await waitUntil(
+    'the old key to be refused on every reconnect',
+    async () =>
+      (await stack.emulator.admin.counters()).unauthorized - before.unauthorized >= runs.length || undefined,
+    120_000,
+    150,
+  );
+  const old = stack.workers.filter((worker) => worker.alive());
+  await stack.spawnWorker({ apiKey: newKey });
+  for (const worker of old) await worker.kill();
+  const outcomes = await settleAll(stack, runs, 180_000);
+  await stack.emulator.admin.setApiKeys([oldKey, newKey]); // the checks below read with the old key
+  await verifyAgainstTruth(stack, row, { runs, outcomes, countersBefore: before });
+  const refused = (await stack.emulator.admin.counters()).unauthorized - before.unauthorized;
+  row.notes.push(`${refused} requests refused with the old key, 0 workflows failed for it`);
+  row.seconds = Math.round((Date.now() - started) / 100) / 10;
+  return row;
+}
+
 export async function faultsAfterCreation(ctx: ChaosContext): Promise<ChaosRow[]> {
   const stack = await startScenarioStack(ctx, { label: 'after-creation' });
   const rows: ChaosRow[] = [];
-  for (const phase of [streamFailsForGood, resumeRefused, cancelWithDeadWorker, batchRerunOverLeftovers]) {
+  for (const phase of [
+    streamFailsForGood,
+    resumeRefused,
+    cancelWithDeadWorker,
+    batchRerunOverLeftovers,
+    rotatedKey,
+  ]) {
     const row = await phase(ctx, stack);
     ctx.log(
       `${row.scenario}: ${row.runs} runs, ${row.completed} completed, ${row.typedErrors} typed, ` +
