@@ -236,8 +236,9 @@ function result(
 
 /**
  * The run goes on billing unless it is stopped: cancel it (unless it ended) and read what it cost.
- * Never interrupted. A cleanup that cannot finish (the API refuses the key) is logged, and the
- * workflow still fails with its first error.
+ * Never interrupted. A refused key is retried by the activities until a worker has a valid one
+ * (activities/failures.ts keyRefused); a cleanup that still cannot finish is logged, and the
+ * workflow fails with its first error.
  */
 async function stopRemoteRun(
   { cancelRun, getRunSummary }: AgentActivities,

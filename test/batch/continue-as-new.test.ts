@@ -10,7 +10,12 @@ import { startEmulator, type RunningEmulator } from '../../emulator';
 import { testWorkflowBundle } from '../helpers/workflow-bundle';
 import { createWorker } from '../../worker';
 import { runBatch } from '../../workflows/run-batch';
-import { progressQuery, type BatchProgress } from '../../workflows/messages';
+import {
+  decideUpdate,
+  progressQuery,
+  type AgentRunProgress,
+  type BatchProgress,
+} from '../../workflows/messages';
 import { uniqueTaskQueue } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
 import { batch } from './specs';
@@ -85,4 +90,36 @@ test('a batch continues as new, carrying its state; every item is run exactly on
     description.raw.workflowExecutionInfo?.firstRunId ?? '',
     'the last run is not the first',
   );
+});
+
+test('the continue-as-new drain waits for an item paused for a person, launching nothing, then goes on (audit B3)', async () => {
+  const items = 40;
+  const workflowId = `batch-can-drain-${process.pid}`;
+  await emulator.admin.script({ match: 'Verify invoice inv-002 ', humanAt: 1, times: 1 });
+  const handle = await env.client.workflow.start(runBatch, {
+    taskQueue,
+    workflowId,
+    args: [batch(items, { concurrency: 4 })],
+  });
+  // Three free slots and items pending, yet nothing launches: only the drain holds launches back.
+  const draining = await waitUntil('the drain to wait for the paused item alone', async () => {
+    const now = (await handle.query(progressQuery)) as BatchProgress;
+    return now.generation === 0 &&
+      now.pending > 0 &&
+      now.inFlight.map((item) => item.key).join() === 'inv-002'
+      ? now
+      : undefined;
+  });
+  const paused = env.client.workflow.getHandle(`${workflowId}/inv-002`);
+  const pause = (await paused.query(progressQuery)) as AgentRunProgress;
+  assert.ok(pause.awaiting, 'the item in flight is the one waiting for a person');
+  const still = (await handle.query(progressQuery)) as BatchProgress;
+  assert.deepEqual([still.done, still.pending, still.running], [draining.done, draining.pending, 1]);
+
+  await paused.executeUpdate(decideUpdate, {
+    args: [{ action: 'approve', by: 'ops', requestId: pause.awaiting.requestId }],
+  });
+  const result = await handle.result();
+  assert.ok(result.generations >= 2, 'the drain ended in a continue-as-new');
+  assert.equal(result.succeeded, items, 'every item ran, the paused one included');
 });

@@ -6,6 +6,7 @@ import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } f
 import { CancelledFailure } from '@temporalio/common';
 import { runBatch } from '../../workflows/run-batch';
 import {
+  decideUpdate,
   pauseSignal,
   progressQuery,
   raiseBudgetSignal,
@@ -212,4 +213,53 @@ test('an item nobody answers in time (policy fail) fails, is not retried, and it
     assert.equal(item.attempts, undefined, 'not retried');
     assert.equal((await stack.emulator.admin.run(item.runId!)).run.status, 'cancelled');
   }
+});
+
+test('a person\'s "no" is never retried within a run; a re-run of the batch id redoes that item (audit B2)', async () => {
+  const workflowId = `batch-control-rejected-rerun-${process.pid}`;
+  const spec = (taskTemplate: string) =>
+    batch(2, {
+      machines: ['m-7', 'm-8'],
+      taskTemplate,
+      stepDefaults: { ...batch(0).stepDefaults, onFailure: { policy: 'retry', maxRetries: 2 } },
+    });
+  const handle = await start(spec('Ask about {{item.id}} [steps=2] [human@1]'), workflowId);
+  const children = ['inv-001', 'inv-002'].map((key) =>
+    stack.env.client.workflow.getHandle(`${workflowId}/${key}`),
+  );
+  const pauses = await Promise.all(
+    children.map((child) =>
+      waitUntil('the item to wait for a person', async () => {
+        const now = (await child.query(progressQuery).catch(() => undefined)) as AgentRunProgress | undefined;
+        return now?.awaiting?.requestId;
+      }),
+    ),
+  );
+  await children[0]!.executeUpdate(decideUpdate, {
+    args: [{ action: 'reject', by: 'ops', requestId: pauses[0]! }],
+  });
+  await children[1]!.executeUpdate(decideUpdate, {
+    args: [{ action: 'approve', by: 'ops', requestId: pauses[1]! }],
+  });
+  const first = await handle.result();
+  assert.deepEqual(
+    first.items.map((item) => [item.key, item.status, item.attempts]),
+    [
+      ['inv-001', 'failed', undefined],
+      ['inv-002', 'succeeded', undefined],
+    ],
+    'the rejected item failed once and was not retried',
+  );
+
+  const before = await runsCreated();
+  const second = await (await start(spec('Ask about {{item.id}} [steps=1]'), workflowId)).result();
+  assert.deepEqual(
+    second.items.map((item) => [item.key, item.status]),
+    [
+      ['inv-001', 'succeeded'],
+      ['inv-002', 'skipped'],
+    ],
+    'the re-run redid the rejected item and skipped the approved one',
+  );
+  assert.equal((await runsCreated()) - before, 1);
 });
