@@ -77,11 +77,14 @@ export async function watchProcess(options: WatchOptions): Promise<WatchResult> 
       if (mode === 'auto') {
         await decideAndNote(options, open, { action: 'approve', message: 'approved by --auto-approve' });
       } else if (mode === 'prompt' && options.prompter && !options.prompter.ended) {
-        await promptFor(options, reader, snapshot, open);
+        const answered = await promptFor(options, reader, snapshot, open);
         if (options.prompter.ended) {
           mode = 'wait';
-          view.note('The input ended: answer from another terminal.');
-          view.announcePause(snapshot, open);
+          // The question is on screen already: only a pause left open is shown again, with its commands.
+          if (!answered) {
+            view.note('The input ended: answer from another terminal.');
+            view.announcePause(snapshot, open);
+          }
         }
       } else {
         view.announcePause(snapshot, open);
@@ -92,12 +95,13 @@ export async function watchProcess(options: WatchOptions): Promise<WatchResult> 
   return { snapshot, interrupted: true };
 }
 
+/** Asks inline; true when the pause was answered (here, or elsewhere while asking). */
 async function promptFor(
   options: WatchOptions,
   reader: SnapshotReader,
   snapshot: Snapshot,
   open: Pause,
-): Promise<void> {
+): Promise<boolean> {
   const { view, prompter, signal } = options;
   const out = options.promptOut ?? process.stdout;
   view.suspend();
@@ -135,6 +139,7 @@ async function promptFor(
     view.note(`${pauseWhere(open)} was answered elsewhere.`);
   }
   view.resume();
+  return Boolean(answer) || decidedElsewhere;
 }
 
 /**

@@ -25,8 +25,12 @@ test('run examples/quickstart.yaml, answering the approval through stdin, runs t
     run.stdout.some((line) => line.includes(`Started quickstart (chain) as ${id}`)),
     run.text(),
   );
-  run.child.stdin!.write('approve\n');
+  // The answer, an empty message, and the end of the input, as `printf 'a\n\n' | npm start` gives.
+  run.child.stdin!.end('approve\n\n');
   assert.equal(await run.exited, 0, run.text());
+  const asked = run.stdout.filter((line) => line.includes('Pay the March invoice?'));
+  assert.equal(asked.length, 1, `the question is shown once:\n${run.text()}`);
+  assert.ok(!run.stdout.some((line) => line.includes('The input ended')), run.text());
   assert.ok(
     run.stdout.some((line) => /quickstart succeeded/.test(line)),
     run.text(),
