@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // `npm run build:dist` (and `npm pack` through prepack): the sources compiled to dist/ in the same
 // shape, relative imports given their `.js` / `/index.js` endings (tsc-alias) so that Node ESM and
-// TypeScript's NodeNext resolution load them, and the one plain-JS file the dev stack spawns.
+// TypeScript's NodeNext resolution load them, the one plain-JS file the dev stack spawns, and the
+// workflow bundle the packaged worker starts from.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, rmSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,3 +21,12 @@ rmSync(join(root, 'dist'), { recursive: true, force: true });
 run(['typescript', 'bin', 'tsc'], ['-p', 'tsconfig.build.json']);
 run(['tsc-alias', 'dist', 'bin', 'index.js'], ['-p', 'tsconfig.build.json']);
 copyFileSync(join(root, 'dev', 'orphan-guard.mjs'), join(root, 'dist', 'dev', 'orphan-guard.mjs'));
+
+// The workflow code bundled once, here: workers of the installed package load it (worker/index.ts
+// prebuiltBundlePath) instead of bundling for seconds at every start.
+const { bundleWorkflowCode } = await import('@temporalio/worker');
+const { code } = await bundleWorkflowCode({
+  workflowsPath: join(root, 'dist', 'workflows', 'index.js'),
+  logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
+});
+writeFileSync(join(root, 'dist', 'workflows', 'bundle.js'), code);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { extname } from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
@@ -18,6 +19,22 @@ export const DEFAULT_TASK_QUEUE = 'coasty-temporal';
 export const workflowsPath = fileURLToPath(
   new URL(`../workflows/index${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
 );
+
+/**
+ * The workflow code bundled once when the package is built (`npm run build:dist`, so `npm pack`):
+ * a worker of the installed package starts from it without bundling for seconds. Absent in a
+ * checkout, where workers bundle the sources they run.
+ */
+export const prebuiltBundlePath = fileURLToPath(new URL('../workflows/bundle.js', import.meta.url));
+
+/** Where a worker's workflow code comes from, for its start-up line. */
+export function workflowCodeSource(options: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>): string {
+  if (options.workflowBundle) return 'a given bundle';
+  if (options.workflowsPath) return `bundled at start from ${options.workflowsPath}`;
+  return existsSync(prebuiltBundlePath)
+    ? `prebuilt bundle ${prebuiltBundlePath}`
+    : 'bundled at start from the sources';
+}
 
 export interface CreateWorkerOptions extends Partial<
   Omit<WorkerOptions, 'connection' | 'taskQueue' | 'activities'>
@@ -52,9 +69,15 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     runsClient: client,
     env: env ?? process.env,
   });
+  const code =
+    rest.workflowBundle || rest.workflowsPath
+      ? {}
+      : existsSync(prebuiltBundlePath)
+        ? { workflowBundle: { codePath: prebuiltBundlePath } }
+        : { workflowsPath };
   return Worker.create({
-    // A prebuilt bundle (`workflowBundle`, from bundleWorkflowCode) starts a worker without bundling.
-    ...(rest.workflowBundle ? {} : { workflowsPath }),
+    // A bundle (`workflowBundle`, from bundleWorkflowCode; the package's own) starts a worker without bundling.
+    ...code,
     ...rest,
     connection,
     taskQueue,

@@ -1,7 +1,7 @@
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 import { RunsClient } from '../api/runs-client';
-import { createWorker, DEFAULT_TASK_QUEUE } from './index';
+import { createWorker, DEFAULT_TASK_QUEUE, workflowCodeSource } from './index';
 
 export interface RunWorkerOptions {
   taskQueue?: string;
@@ -31,7 +31,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
         : {}),
     });
     log(
-      `Worker ready: task queue ${taskQueue}, Temporal ${connectionOptions.address ?? 'localhost:7233'} namespace ${namespace}, runs API ${client.baseUrl} (pid ${process.pid})`,
+      `Worker ready: task queue ${taskQueue}, Temporal ${connectionOptions.address ?? 'localhost:7233'} namespace ${namespace}, runs API ${client.baseUrl} (pid ${process.pid}); workflow code: ${workflowCodeSource({})}`,
     );
     await worker.run();
     log('Worker stopped.');

@@ -2,7 +2,9 @@
 // repository (examples/own-app), type-checked with tsc (strict; NodeNext and Bundler resolution),
 // loaded by plain Node ESM, and the example's own test run against the test server and the emulator.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +86,7 @@ test('npm pack gives a tarball with compiled code and no sources', { timeout: 10
     'dist/emulator/index.js',
     'dist/client/cli.js',
     'dist/dev/orphan-guard.mjs',
+    'dist/workflows/bundle.js',
     'bin/coasty-temporal.js',
   ]) {
     assert.ok(paths.includes(entry), `${entry} ships`);
@@ -184,5 +187,46 @@ test(
     );
     assert.match(stdout, /^# pass 1$/m);
     assert.match(stdout, /^# fail 0$/m);
+  },
+);
+
+test(
+  'the installed `coasty-temporal worker` starts from the workflow bundle built with the package',
+  { timeout: 2 * MINUTE },
+  async () => {
+    const { NODE_TEST_CONTEXT: _, ...inherited } = process.env;
+    const worker = spawn(
+      join(app, 'node_modules', '.bin', 'coasty-temporal'),
+      ['worker', '--task-queue', `package-bundle-${process.pid}`],
+      {
+        cwd: app,
+        env: {
+          ...inherited,
+          TEMPORAL_ADDRESS: testServerAddress(),
+          COASTY_BASE_URL: 'http://127.0.0.1:9/v1', // never called: nothing is started on this queue
+          COASTY_API_KEY: 'unused',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const exited = once(worker, 'exit');
+    const lines: string[] = [];
+    worker.stderr.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
+    try {
+      let ready: string | undefined;
+      for await (const line of createInterface({ input: worker.stdout })) {
+        lines.push(line);
+        if (line.startsWith('Worker ready')) {
+          ready = line;
+          break;
+        }
+      }
+      assert.ok(ready, `the worker said it is ready:\n${lines.join('\n')}`);
+      const bundle = join(app, 'node_modules', 'coasty-temporal', 'dist', 'workflows', 'bundle.js');
+      assert.ok(ready.endsWith(`workflow code: prebuilt bundle ${bundle}`), ready);
+    } finally {
+      worker.kill('SIGTERM');
+      await exited;
+    }
   },
 );
