@@ -113,23 +113,19 @@ export class StreamHub {
 
   /** Cuts every open stream whose API key is no longer accepted (a revoked key loses its streams). */
   closeRefused(accepted: ReadonlySet<string>): number {
-    let closed = 0;
-    for (const sub of [...this.all]) {
-      if (accepted.has(sub.key)) continue;
-      sub.closed = true;
-      sub.res.destroy();
-      this.detach(sub);
-      closed++;
-    }
-    return closed;
+    const refused = [...this.all].filter((sub) => !accepted.has(sub.key));
+    for (const sub of refused) this.cut(sub);
+    return refused.length;
   }
 
   closeAll(): void {
-    for (const sub of [...this.all]) {
-      sub.closed = true;
-      sub.res.destroy();
-      this.detach(sub);
-    }
+    for (const sub of [...this.all]) this.cut(sub);
+  }
+
+  private cut(sub: StreamSub): void {
+    sub.closed = true;
+    sub.res.destroy();
+    this.detach(sub);
   }
 
   stop(): void {

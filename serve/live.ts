@@ -13,7 +13,6 @@ export class LiveTopic<T> {
   private hash = '';
   private version = 0;
   private latest: T | undefined;
-  private stopped = false;
   private holds = 0;
   private loopDone: Promise<void> = Promise.resolve();
   private readonly stopping = new AbortController();
@@ -48,17 +47,16 @@ export class LiveTopic<T> {
 
   /** Stops polling and waits for a read in flight, so nothing touches Temporal after it resolves. */
   async stop(): Promise<void> {
-    this.stopped = true;
     this.stopping.abort();
     await this.loopDone;
   }
 
   private wanted(): boolean {
-    return !this.stopped && (this.listeners.size > 0 || this.holds > 0);
+    return !this.stopping.signal.aborted && (this.listeners.size > 0 || this.holds > 0);
   }
 
   private start(): void {
-    if (this.running || this.stopped) return;
+    if (this.running || this.stopping.signal.aborted) return;
     this.running = true;
     this.loopDone = this.loop();
   }
@@ -81,7 +79,7 @@ export class LiveTopic<T> {
       await sleep(this.intervalMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
     }
     this.running = false;
-    if (!this.stopped && this.listeners.size === 0 && this.holds === 0) this.onIdle();
+    if (!this.stopping.signal.aborted && this.listeners.size === 0 && this.holds === 0) this.onIdle();
   }
 }
 

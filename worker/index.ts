@@ -26,14 +26,11 @@ export const workflowsPath = fileURLToPath(
  * checkout, where workers bundle the sources they run.
  */
 export const prebuiltBundlePath = fileURLToPath(new URL('../workflows/bundle.js', import.meta.url));
+const packaged = existsSync(prebuiltBundlePath);
 
-/** Where a worker's workflow code comes from, for its start-up line. */
-export function workflowCodeSource(options: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>): string {
-  if (options.workflowBundle) return 'a given bundle';
-  if (options.workflowsPath) return `bundled at start from ${options.workflowsPath}`;
-  return existsSync(prebuiltBundlePath)
-    ? `prebuilt bundle ${prebuiltBundlePath}`
-    : 'bundled at start from the sources';
+/** Where createWorker takes the workflow code from when given none, for a worker's start-up line. */
+export function workflowCodeSource(): string {
+  return packaged ? `prebuilt bundle ${prebuiltBundlePath}` : 'bundled at start from the sources';
 }
 
 export interface CreateWorkerOptions extends Partial<
@@ -72,7 +69,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   const code =
     rest.workflowBundle || rest.workflowsPath
       ? {}
-      : existsSync(prebuiltBundlePath)
+      : packaged
         ? { workflowBundle: { codePath: prebuiltBundlePath } }
         : { workflowsPath };
   return Worker.create({

@@ -31,7 +31,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
         : {}),
     });
     log(
-      `Worker ready: task queue ${taskQueue}, Temporal ${connectionOptions.address ?? 'localhost:7233'} namespace ${namespace}, runs API ${client.baseUrl} (pid ${process.pid}); workflow code: ${workflowCodeSource({})}`,
+      `Worker ready: task queue ${taskQueue}, Temporal ${connectionOptions.address ?? 'localhost:7233'} namespace ${namespace}, runs API ${client.baseUrl} (pid ${process.pid}); workflow code: ${workflowCodeSource()}`,
     );
     await worker.run();
     log('Worker stopped.');
