@@ -9,7 +9,7 @@ const NODE_BUILTINS = builtinModules
 const noIoMessage =
   "Workflows run in Temporal's deterministic sandbox: no Node built-ins, network or files; move I/O into an activity.";
 
-// What workflows/ may import: @temporalio/workflow, @temporalio/common, other workflows/ files, and
+// What workflows/ may import: @temporalio/workflow, @temporalio/common, other workflows/ files, core/, and
 // *types* from api/ and activities/ (for proxyActivities<typeof activities>).
 const workflowImports = {
   patterns: [
@@ -76,6 +76,22 @@ export default tseslint.config(
       },
     },
     rules: { '@typescript-eslint/no-floating-promises': 'error' },
+  },
+  {
+    // core/ sits below every layer, workflows included: pure code that imports only core/.
+    files: ['core/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*', ...NODE_BUILTINS], message: noIoMessage },
+            { group: ['@*', '*', '!./*'], message: 'core/ is pure: it imports other core/ files only.' },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', 'process', 'require', 'fetch', 'setInterval', 'Buffer'],
+    },
   },
   {
     files: ['workflows/**/*.ts'],

@@ -2,11 +2,10 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ConflictError } from '../api/errors';
 import { RunsClient } from '../api/runs-client';
 import type { Run } from '../api/types';
-import { substituteSecrets } from '../workflows/templates';
+import { secretEnvName, substituteSecrets } from '../core/secrets';
 import { toActivityFailure } from './failures';
 import {
   redactSummary,
-  SECRET_PREFIX,
   secretRedactor,
   sourceSecrets,
   workerSecrets,
@@ -33,7 +32,7 @@ export interface ActivityDependencies {
 
 export function createActivities({ client: plainClient, env = process.env, secrets }: ActivityDependencies) {
   const fromSource = secrets && sourceSecrets(secrets);
-  const secretValue = fromSource?.value ?? ((name: string) => env[`${SECRET_PREFIX}${name}`]);
+  const secretValue = fromSource?.value ?? ((name: string) => env[secretEnvName(name)]);
   /** For summaries: what the agent reports, with the worker's secrets masked. */
   const redactText = fromSource?.redact ?? secretRedactor(env);
   // Tasks carry the secrets to the API, and a server may echo them in an error: its messages are

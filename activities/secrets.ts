@@ -1,9 +1,8 @@
 import { noSecrets, secretRedactor as redactorOf, type Redact, type Secret } from '../api/redact';
+import { SECRET_PREFIX } from '../core/secrets';
 import type { RunSummary } from './types';
 
 export { noSecrets, type Redact };
-
-export const SECRET_PREFIX = 'COASTY_SECRET_';
 
 /** Every non-empty `COASTY_SECRET_*` value of the worker's environment, labelled `[secret NAME]`. */
 export function workerSecrets(env: NodeJS.ProcessEnv): Secret[] {

@@ -1,4 +1,5 @@
 import { isTerminalStatus, STEP_COST_CENTS, type Run, type RunEvent, type RunStatus } from '../api/types';
+import { usdToCents } from '../core/money';
 import type { RunSummary } from './types';
 
 export function emptySummary(runId: string, status: RunStatus = 'queued'): RunSummary {
@@ -49,7 +50,7 @@ export function summaryFromRun(run: Run, known: RunSummary): RunSummary {
     ...known,
     status: run.status,
     steps: run.steps,
-    costCents: Math.round(run.cost_usd * 100),
+    costCents: usdToCents(run.cost_usd),
     result: run.result,
     error: run.error,
     awaiting: run.status === 'awaiting_human' ? known.awaiting : undefined,

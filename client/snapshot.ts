@@ -8,6 +8,7 @@ import {
   type WorkflowExecutionStatusName,
 } from '@temporalio/client';
 import type { StreamCursor } from '../activities/types';
+import { centsToUsd, usdToCents } from '../core/money';
 import { decodeHeartbeatCursor } from './heartbeat-cursor';
 import type { StepAction } from '../api/types';
 import {
@@ -188,7 +189,7 @@ export class SnapshotReader {
       runId: progress.runId ?? live?.runId,
       steps: Math.max(progress.steps, live?.steps ?? 0),
       maxSteps: progress.maxSteps,
-      costUsd: Math.max(progress.costUsd, (live?.costCents ?? 0) / 100),
+      costUsd: Math.max(progress.costUsd, centsToUsd(live?.costCents ?? 0)),
       action: live?.lastAction ?? progress.lastAction,
       startedAt: base.startedAt,
       closedAt: base.closedAt,
@@ -232,7 +233,7 @@ export class SnapshotReader {
       kind: 'chain',
       name: progress.name,
       status: progress.status,
-      costUsd: Math.max(progress.costUsd, round2(liveCost)),
+      costUsd: Math.max(progress.costUsd, centsToUsd(usdToCents(liveCost))),
       maxCostUsd: progress.maxCostUsd,
       lines,
       pauses,
@@ -266,7 +267,7 @@ export class SnapshotReader {
       kind: 'batch',
       name: progress.name,
       status: progress.status,
-      costUsd: round2(progress.costUsd + inFlightCost),
+      costUsd: centsToUsd(usdToCents(progress.costUsd + inFlightCost)),
       maxCostUsd: progress.maxCostUsd,
       lines,
       batch: {
@@ -352,7 +353,7 @@ function applyChildLive(line: LineView, live: ChildLive): void {
     line.maxSteps ??= progress.maxSteps;
   }
   const steps = Math.max(progress?.steps ?? 0, summary?.steps ?? 0);
-  const cost = Math.max(progress?.costUsd ?? 0, (summary?.costCents ?? 0) / 100);
+  const cost = Math.max(progress?.costUsd ?? 0, centsToUsd(summary?.costCents ?? 0));
   if (steps > line.steps) line.steps = steps;
   if (cost > line.costUsd) line.costUsd = cost;
   line.action = summary?.lastAction ?? progress?.lastAction ?? line.action;
@@ -404,8 +405,4 @@ function explainQueryError(error: unknown, taskQueue: string): string {
     return `no worker answered within ${QUERY_TIMEOUT_MS / 1000} s: is a worker polling task queue ${taskQueue}? (npx coasty-temporal worker --task-queue ${taskQueue})`;
   }
   return message;
-}
-
-function round2(value: number): number {
-  return Math.round(value * 100) / 100;
 }

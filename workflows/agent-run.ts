@@ -12,6 +12,7 @@ import {
 import type { RunSummary, StreamCursor } from '../activities/types';
 import type { Duration } from '@temporalio/common';
 import { isTerminalStatus, type CreateRunRequest, type RunError, type RunStatus } from '../api/types';
+import { centsToUsd } from '../core/money';
 import { agentActivities, type AgentActivities } from './agent-activities';
 import { executionTag } from './agent-input';
 import { ApprovalInbox } from './approvals';
@@ -99,7 +100,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     runId: summary?.runId,
     steps: summary?.steps ?? 0,
     maxSteps: input.request.max_steps,
-    costUsd: (summary?.costCents ?? 0) / 100,
+    costUsd: centsToUsd(summary?.costCents ?? 0),
     lastAction: summary?.lastAction,
     awaiting: inbox.isOpen() ? summary?.awaiting : undefined,
     approvals,
@@ -222,7 +223,7 @@ function result(
     runId: summary.runId,
     status: summary.status,
     steps: summary.steps,
-    costUsd: summary.costCents / 100,
+    costUsd: centsToUsd(summary.costCents),
     result: summary.result ?? null,
     error: summary.error ?? null,
     approvals,

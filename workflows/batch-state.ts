@@ -7,7 +7,7 @@
 // stays the result of its child workflow `<batch id>/<item key>`), error messages are cut too.
 import type { RunError } from '../api/types';
 import type { AgentRunResult } from './agent-run';
-import { centsToUsd, usdToCents } from './budget';
+import { centsToUsd, usdToCents } from '../core/money';
 import type { BatchSpec } from './process-types';
 
 export const RESULT_CHARS = 200;

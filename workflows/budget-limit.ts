@@ -1,6 +1,7 @@
 // The budget of a running chain or batch, raised by a person through a signal or an update.
 import { log, setHandler } from '@temporalio/workflow';
-import { centsToUsd, raisedBudgetCents } from './budget';
+import { centsToUsd } from '../core/money';
+import { raisedBudgetCents } from './budget';
 import { raiseBudgetSignal, raiseBudgetUpdate, type RaiseBudget } from './messages';
 
 export class BudgetLimit {

@@ -5,6 +5,7 @@
 // person to raise it. A run's worst case is max_steps x 5 cents: the API bills per step and
 // ends a run at max_steps, so a run can never cost more.
 import { STEP_COST_CENTS } from '../api/types';
+import { centsToUsd, formatUsd, usdToCents } from '../core/money';
 import type { BudgetWait } from './messages';
 
 export function worstCaseCents(maxSteps: number): number {
@@ -57,16 +58,4 @@ export function raisedBudgetCents(currentCents: number | undefined, maxCostUsd: 
     );
   }
   return cents;
-}
-
-export function usdToCents(usd: number): number {
-  return Math.round(usd * 100);
-}
-
-export function centsToUsd(cents: number): number {
-  return Math.round(cents) / 100;
-}
-
-function formatUsd(cents: number): string {
-  return (cents / 100).toFixed(2);
 }

@@ -46,7 +46,8 @@ import {
   type RetryJob,
 } from './batch-state';
 import { BudgetLimit } from './budget-limit';
-import { budgetWait, centsToUsd, fitsBudget, worstCaseCents, type BudgetCheck } from './budget';
+import { centsToUsd } from '../core/money';
+import { budgetWait, fitsBudget, worstCaseCents, type BudgetCheck } from './budget';
 import { childFailure, runResultIn } from './child-failure';
 import {
   coastyStatusKey,

@@ -19,7 +19,8 @@ import {
 import { executionTag } from './agent-input';
 import { ApprovalInbox } from './approvals';
 import { BudgetLimit } from './budget-limit';
-import { budgetWait, centsToUsd, fitsBudget, type BudgetCheck } from './budget';
+import { centsToUsd } from '../core/money';
+import { budgetWait, fitsBudget, type BudgetCheck } from './budget';
 import { runAgentStep, type AgentStepContext } from './chain-agent-step';
 import type { ChainApproval, ChainResult, ChainStatus, ChainStepResult } from './chain-result';
 import { awaitGate } from './chain-gate';

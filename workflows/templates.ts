@@ -6,7 +6,9 @@
 //   {{secret.NAME}}                       left as is; the createRun activity substitutes it
 //
 // Spaces inside the braces are allowed: {{ input.vendor }}.
+import { SECRET_NAME } from '../core/secrets';
 import type { InputValue, JsonValue } from './process-types';
+
 
 export const STEP_PROPERTIES = ['result', 'status', 'cost_usd'] as const;
 export type StepProperty = (typeof STEP_PROPERTIES)[number];
@@ -43,26 +45,10 @@ export class TemplateError extends Error {
   override name = 'TemplateError';
 }
 
-export class MissingSecretError extends Error {
-  override name = 'MissingSecretError';
-  readonly secretNames: string[];
-  readonly envNames: string[];
-  constructor(secretNames: string[]) {
-    const envNames = secretNames.map(secretEnvName);
-    super(
-      `missing secret${envNames.length > 1 ? 's' : ''}: set ${envNames.join(', ')} in the worker's environment`,
-    );
-    this.secretNames = secretNames;
-    this.envNames = envNames;
-  }
-}
-
 export const INPUT_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const STEP_ID = /^[a-z0-9][a-z0-9_-]*$/;
-export const SECRET_NAME = /^[A-Z][A-Z0-9_]*$/;
 
 const REF = /\{\{([^{}]*)\}\}|\{\{/g;
-const SECRET_REF = /\{\{\s*secret\.([A-Z][A-Z0-9_]*)\s*\}\}/g;
 const SECRET_LIKE = /\{\{(?=\s*secret\s*\.)/g;
 const KINDS = ['input', 'steps', 'item', 'secret'] as const;
 const KIND_ALIASES: Record<string, string> = {
@@ -72,10 +58,6 @@ const KIND_ALIASES: Record<string, string> = {
   secrets: 'secret',
   env: 'secret',
 };
-
-export function secretEnvName(name: string): string {
-  return `COASTY_SECRET_${name}`;
-}
 
 export function listTemplateRefs(template: string): TemplateRef[] {
   const refs: TemplateRef[] = [];
@@ -195,18 +177,4 @@ function resolveRef(ref: TemplateRef, context: TemplateContext): string | undefi
 // activity would then fill in: break the braces of anything that looks like one.
 function neutralize(value: string): string {
   return value.replace(SECRET_LIKE, '{ {');
-}
-
-export function listSecretNames(text: string): string[] {
-  return [...new Set([...text.matchAll(SECRET_REF)].map((m) => m[1] ?? ''))];
-}
-
-/**
- * Replaces {{secret.NAME}} with lookup(NAME). Throws MissingSecretError naming every
- * missing COASTY_SECRET_<NAME>; never puts a value in an error.
- */
-export function substituteSecrets(text: string, lookup: (name: string) => string | undefined): string {
-  const missing = listSecretNames(text).filter((name) => lookup(name) === undefined);
-  if (missing.length > 0) throw new MissingSecretError(missing);
-  return text.replace(SECRET_REF, (_raw: string, name: string) => lookup(name) ?? '');
 }

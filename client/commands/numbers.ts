@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { centsToUsd, usdToCents } from '../../core/money';
 
 export function positiveInteger(value: string): number {
   const parsed = Number(value);
@@ -11,5 +12,5 @@ export function positiveUsd(value: string): number {
   const parsed = Number(value.replace(/^\$/, ''));
   if (!Number.isFinite(parsed) || parsed <= 0)
     throw new InvalidArgumentError(`expected an amount in USD > 0, got "${value}"`);
-  return Math.round(parsed * 100) / 100;
+  return centsToUsd(usdToCents(parsed));
 }

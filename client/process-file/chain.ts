@@ -13,7 +13,8 @@ import { checkTemplateRefs, type StepOutline } from './refs';
 import { agentStepSchema, approvalGateSchema, chainDefaultsSchema } from './schema';
 import { durationSeconds, resolveDefaults, resolveStepSettings, withoutUndefined } from './settings';
 import { closest } from './suggest';
-import { formatUsd, validFields, type RootContext } from './root';
+import { formatUsd } from '../../core/money';
+import { validFields, type RootContext } from './root';
 
 const AGENT_KEYS = Object.keys(agentStepSchema.shape);
 const GATE_KEYS = Object.keys(approvalGateSchema.shape);

@@ -1,5 +1,6 @@
 import { basename, extname } from 'node:path';
 import type { z } from 'zod';
+import { usdToCents } from '../../core/money';
 import { describeValue } from './errors';
 import type { ResolvedInputs } from './inputs';
 import type { IssueList } from './issues';
@@ -10,10 +11,6 @@ export interface RootContext {
   description?: string;
   inputs: ResolvedInputs;
   maxCostCents?: number;
-}
-
-export function formatUsd(cents: number): string {
-  return (cents / 100).toFixed(2);
 }
 
 /** The value of one top-level key if it is valid (the whole-mapping check reports it otherwise). */
@@ -45,7 +42,7 @@ export function defaultName(filename: string): string {
 
 export function maxCostCents(usd: number | undefined, issues: IssueList): number | undefined {
   if (usd === undefined) return undefined;
-  const cents = Math.round(usd * 100);
+  const cents = usdToCents(usd);
   if (cents < 1) {
     issues.at(['max_cost_usd'], `expected at least 0.01 USD, got ${describeValue(usd)}`);
     return undefined;

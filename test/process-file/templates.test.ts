@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  listSecretNames,
-  listTemplateRefs,
-  MissingSecretError,
-  renderTemplate,
-  substituteSecrets,
-  TemplateError,
-} from '../../workflows/templates';
+import { listSecretNames, MissingSecretError, substituteSecrets } from '../../core/secrets';
+import { listTemplateRefs, renderTemplate, TemplateError } from '../../workflows/templates';
 
 describe('renderTemplate', () => {
   it('substitutes inputs, step outputs and item fields, with or without spaces in the braces', () => {

@@ -1,14 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  budgetWait,
-  centsToUsd,
-  fitsBudget,
-  neededCents,
-  raisedBudgetCents,
-  usdToCents,
-  worstCaseCents,
-} from '../../workflows/budget';
+import { centsToUsd, usdToCents } from '../../core/money';
+import { budgetWait, fitsBudget, neededCents, raisedBudgetCents, worstCaseCents } from '../../workflows/budget';
 
 test('a run can cost at most max_steps x 5 cents', () => {
   assert.equal(worstCaseCents(50), 250);
