@@ -4,13 +4,7 @@ import { RunsClient } from '../api/runs-client';
 import type { Run } from '../api/types';
 import { secretEnvName, substituteSecrets } from '../core/secrets';
 import { toActivityFailure } from './failures';
-import {
-  redactSummary,
-  secretRedactor,
-  sourceSecrets,
-  workerSecrets,
-  type SecretSource,
-} from './secrets';
+import { redactSummary, secretRedactor, sourceSecrets, workerSecrets, type SecretSource } from './secrets';
 import { followRun } from './stream-run';
 import { emptySummary, summaryFromRun } from './summary';
 import type {

@@ -14,6 +14,7 @@ import { serveCommand } from './commands/serve';
 import { statusCommand } from './commands/status';
 import { watchCommand } from './commands/watch';
 import { EXIT } from './errors';
+import { DEFAULT_TASK_QUEUE } from '../workflows/names';
 
 const EXIT_CODES_HELP = `
 Exit codes: 0 success (run/watch: the process succeeded), 1 the process failed, was cancelled or
@@ -40,7 +41,7 @@ program
   .option(
     '--task-queue <name>',
     'task queue to poll (default: COASTY_TASK_QUEUE, else "coasty-temporal")',
-    process.env.COASTY_TASK_QUEUE || 'coasty-temporal',
+    process.env.COASTY_TASK_QUEUE || DEFAULT_TASK_QUEUE,
   )
   .option(
     '--max-concurrent-activities <n>',

@@ -14,9 +14,9 @@ import type { EmbeddedStack } from '../dev/stack';
 import { CodecConfigError, dataConverterFromEnv } from '../codec';
 import { CliError, EXIT } from './errors';
 import { waitForRunsToSettle } from './settle';
+import { DEFAULT_TASK_QUEUE } from '../workflows/names';
 
-/** worker/index.ts DEFAULT_TASK_QUEUE, not imported from there: that would load the worker SDK into every command. */
-export const DEFAULT_TASK_QUEUE = 'coasty-temporal';
+export { DEFAULT_TASK_QUEUE };
 
 export type TargetMode = 'external' | 'attached' | 'embedded';
 

@@ -4,6 +4,7 @@ import { extname } from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { RunsClient } from '../api/runs-client';
 import { CoastyPlugin, type CoastyPluginOptions } from './plugin';
+import { DEFAULT_TASK_QUEUE } from '../workflows/names';
 
 export {
   CoastyPlugin,
@@ -13,7 +14,7 @@ export {
 } from './plugin';
 export { MissingSearchAttributeError, createSearchAttributeCommand } from './search-attribute-check';
 
-export const DEFAULT_TASK_QUEUE = 'coasty-temporal';
+export { DEFAULT_TASK_QUEUE };
 
 /** Our workflows alone (agentRun, runChain, runBatch, batchItem): the workflowsPath of createWorker. */
 export const workflowsPath = fileURLToPath(

@@ -40,12 +40,3 @@ export function cancelledByApprovalTimeout(result: {
 }) {
   return result.status === 'cancelled' && result.approvals.some((approval) => approval.timedOut);
 }
-
-/**
- * Short and different for every execution of a chain or batch (continue-as-new keeps it): part of
- * each run's idempotency key, so that starting the same id again makes new runs instead of
- * replaying the old ones. The tail of the run id: its head is a timestamp (UUIDv7).
- */
-export function executionTag(firstExecutionRunId: string): string {
-  return firstExecutionRunId.replace(/-/g, '').slice(-12);
-}

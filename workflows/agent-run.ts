@@ -9,13 +9,13 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RunSummary, StreamCursor } from '../activities/types';
+import type { AwaitingHumanInfo, RunSummary, StreamCursor } from '../activities/types';
 import type { Duration } from '@temporalio/common';
 import { isTerminalStatus, type CreateRunRequest, type RunError, type RunStatus } from '../api/types';
 import { centsToUsd } from '../core/money';
 import { agentActivities, type AgentActivities } from './agent-activities';
-import { executionTag } from './agent-input';
-import { ApprovalInbox } from './approvals';
+import { ApprovalInbox, timedOutApproval } from './approvals';
+import { resumeIdempotencyKey, runIdempotencyKey } from './ids';
 import { isValidDecision, validateDecision } from './decision-rules';
 import { offerDecision, PATCHES } from './patches';
 import {
@@ -29,9 +29,8 @@ import {
   type CoastyStatus,
   type HumanDecision,
 } from './messages';
-import { upsertSearchAttributes } from './search-attributes';
-
-export type ApprovalTimeoutPolicy = 'reject' | 'cancel' | 'fail';
+import type { ApprovalTimeoutPolicy } from './process-types';
+import { StatusAttribute } from './status-attribute';
 
 export interface AgentRunInput {
   request: CreateRunRequest;
@@ -59,18 +58,88 @@ export interface AgentRunResult {
 }
 
 export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
-  const inbox = new ApprovalInbox();
-  const approvals: ApprovalRecord[] = [];
-  let status: CoastyStatus = 'creating';
-  let summary: RunSummary | undefined;
-  let cursor: StreamCursor | undefined;
-
-  const setStatus = (next: CoastyStatus) => {
-    if (next === status) return;
-    status = next;
-    upsertSearchAttributes([{ key: coastyStatusKey, value: next }]);
+  const run: RunState = {
+    inbox: new ApprovalInbox(),
+    approvals: [],
+    status: new StatusAttribute<CoastyStatus>('creating'),
   };
+  listenForDecisions(run, input);
 
+  // A parent that started this run with CoastyStatus set (`startsCreating`) saved an event and a visibility write.
+  if (workflowInfo().typedSearchAttributes.get(coastyStatusKey) !== run.status.value) run.status.write();
+  const activities = agentActivities({
+    streamHeartbeatTimeout: input.streamHeartbeatTimeout ?? '30s',
+    streamTaskQueue: input.streamTaskQueue,
+  });
+  const { createRun, streamRun, cancelRun, getRunSummary } = activities;
+  // Same on every retry and replay of this execution; different when the workflow id is started again.
+  const { workflowId, firstExecutionRunId } = workflowInfo();
+  const idempotencyKey = runIdempotencyKey(workflowId, firstExecutionRunId, input.stepKey);
+
+  // Creating is never interrupted: once the POST may have happened we must know the run id to cancel it.
+  const created = await CancellationScope.nonCancellable(() =>
+    createRun({ idempotencyKey, request: input.request }),
+  );
+  let summary: RunSummary = (run.summary = {
+    runId: created.runId,
+    status: created.status,
+    steps: 0,
+    costCents: 0,
+    eventsHandled: 0,
+  });
+  run.status.set(created.status);
+  const returnOnAwaitingHuman = (input.request.on_awaiting_human ?? 'pause') === 'pause';
+
+  try {
+    if (CancellationScope.current().consideredCancelled) await CancellationScope.current().cancelRequested;
+    for (;;) {
+      run.cursor = await streamRun({ runId: summary.runId, from: run.cursor, returnOnAwaitingHuman });
+      summary = run.summary = run.cursor.summary;
+      run.status.set(summary.status);
+      if (summary.status !== 'awaiting_human' || !summary.awaiting) break;
+      await answerPause(run, summary.awaiting, { input, activities, idempotencyKey });
+      run.status.set('running');
+    }
+  } catch (error) {
+    if (!patched(PATCHES.cleanupOnEveryExit)) {
+      if (!isCancellation(error)) throw error;
+      await CancellationScope.nonCancellable(async () => {
+        await cancelRun({ runId: summary.runId });
+        const final = await getRunSummary({ runId: summary.runId });
+        summary = run.summary = {
+          ...summary,
+          status: final.status,
+          steps: final.steps,
+          costCents: final.costCents,
+        };
+        run.status.set(summary.status);
+      });
+      throw error;
+    }
+    // Decided from the workflow's own state: with a dead stream worker a cancel reaches us as an
+    // activity timeout or failure, not as a CancelledFailure.
+    const cancelled = CancellationScope.current().consideredCancelled;
+    summary = run.summary = await stopRemoteRun(activities, summary, error);
+    run.status.set(cancelled ? 'cancelled' : 'failed');
+    if (cancelled) throw isCancellation(error) ? error : new CancelledFailure('agentRun was cancelled');
+    throw failureWithCost(error, result(summary, run.approvals, run.cursor));
+  }
+
+  return result(summary, run.approvals, run.cursor);
+}
+
+/** What agentRun's handlers read and its steps write. */
+interface RunState {
+  inbox: ApprovalInbox;
+  approvals: ApprovalRecord[];
+  status: StatusAttribute<CoastyStatus>;
+  summary?: RunSummary;
+  cursor?: StreamCursor;
+}
+
+/** The decision signal and update (each for the open pause only), the leftover probe, the progress query. */
+function listenForDecisions(run: RunState, input: AgentRunInput): void {
+  const { inbox } = run;
   setHandler(humanInputSignal, (decision: HumanDecision) => {
     if (isValidDecision(decision)) offerDecision(inbox, decision);
   });
@@ -85,7 +154,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
         validateDecision(decision);
         if (!inbox.isOpen())
           throw new Error(
-            `run ${summary?.runId ?? '(not created yet)'} is not waiting for a person (status ${status})`,
+            `run ${run.summary?.runId ?? '(not created yet)'} is not waiting for a person (status ${run.status.value})`,
           );
         if (!inbox.isOpen(decision.requestId)) {
           throw new Error(`pause ${decision.requestId} is not the open one (${inbox.openRequestId})`);
@@ -96,122 +165,69 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
   setHandler(leftoverProbeSignal, () => undefined);
   setHandler(progressQuery, (): AgentRunProgress => ({
     kind: 'agentRun',
-    status,
-    runId: summary?.runId,
-    steps: summary?.steps ?? 0,
+    status: run.status.value,
+    runId: run.summary?.runId,
+    steps: run.summary?.steps ?? 0,
     maxSteps: input.request.max_steps,
-    costUsd: centsToUsd(summary?.costCents ?? 0),
-    lastAction: summary?.lastAction,
-    awaiting: inbox.isOpen() ? summary?.awaiting : undefined,
-    approvals,
+    costUsd: centsToUsd(run.summary?.costCents ?? 0),
+    lastAction: run.summary?.lastAction,
+    awaiting: inbox.isOpen() ? run.summary?.awaiting : undefined,
+    approvals: run.approvals,
   }));
+}
 
-  // A parent that started this run with CoastyStatus set (`startsCreating`) saved an event and a visibility write.
-  if (workflowInfo().typedSearchAttributes.get(coastyStatusKey) !== status) {
-    upsertSearchAttributes([{ key: coastyStatusKey, value: status }]);
-  }
-  const activities = agentActivities({
-    streamHeartbeatTimeout: input.streamHeartbeatTimeout ?? '30s',
-    streamTaskQueue: input.streamTaskQueue,
-  });
-  const { createRun, streamRun, resumeRun, cancelRun, getRunSummary } = activities;
+/**
+ * Waits for a person's decision on the pause and resumes the run with it. Nobody in time: the
+ * timeout policy rejects (resume), or cancels the run; `fail` then fails this workflow too.
+ */
+async function answerPause(
+  run: RunState,
+  pause: AwaitingHumanInfo,
+  {
+    input,
+    activities,
+    idempotencyKey,
+  }: { input: AgentRunInput; activities: AgentActivities; idempotencyKey: string },
+): Promise<void> {
+  const { inbox, approvals } = run;
+  const { runId } = run.summary!;
   const timeoutPolicy = input.approvalTimeoutPolicy ?? 'reject';
-  // Same on every retry and replay of this execution; different when the workflow id is started again.
-  const { workflowId, firstExecutionRunId } = workflowInfo();
-  const idempotencyKey = `${workflowId}/${executionTag(firstExecutionRunId)}/${input.stepKey ?? 'run'}`;
-
-  // Creating is never interrupted: once the POST may have happened we must know the run id to cancel it.
-  const created = await CancellationScope.nonCancellable(() =>
-    createRun({ idempotencyKey, request: input.request }),
+  inbox.open(pause.requestId);
+  const decided = await condition(
+    () => inbox.peek(pause.requestId) !== undefined,
+    input.approvalTimeout ?? '24h',
   );
-  summary = { runId: created.runId, status: created.status, steps: 0, costCents: 0, eventsHandled: 0 };
-  setStatus(created.status);
-  const returnOnAwaitingHuman = (input.request.on_awaiting_human ?? 'pause') === 'pause';
+  const decision = inbox.peek(pause.requestId);
+  inbox.close(pause.requestId);
+  const at = new Date().toISOString();
+  const resume = (action: HumanDecision['action'], message: string | undefined) =>
+    activities.resumeRun({
+      runId,
+      action,
+      message,
+      idempotencyKey: resumeIdempotencyKey(idempotencyKey, pause.requestId),
+      pauseSince: pause.since,
+    });
 
-  try {
-    if (CancellationScope.current().consideredCancelled) await CancellationScope.current().cancelRequested;
-    for (;;) {
-      cursor = await streamRun({ runId: summary.runId, from: cursor, returnOnAwaitingHuman });
-      summary = cursor.summary;
-      setStatus(summary.status);
-      if (summary.status !== 'awaiting_human' || !summary.awaiting) break;
-
-      const pause = summary.awaiting;
-      inbox.open(pause.requestId);
-      const decided = await condition(
-        () => inbox.peek(pause.requestId) !== undefined,
-        input.approvalTimeout ?? '24h',
-      );
-      const decision = inbox.peek(pause.requestId);
-      inbox.close(pause.requestId);
-      const at = new Date().toISOString();
-
-      if (decided && decision) {
-        approvals.push({ requestId: pause.requestId, reason: pause.reason, ...decision, at });
-        await resumeRun({
-          runId: summary.runId,
-          action: decision.action,
-          message: decision.message,
-          idempotencyKey: `${idempotencyKey}/resume/${pause.requestId}`,
-          pauseSince: pause.since,
-        });
-      } else if (timeoutPolicy === 'reject') {
-        approvals.push({
-          requestId: pause.requestId,
-          reason: pause.reason,
-          action: 'reject',
-          message: 'approval timed out',
-          at,
-          timedOut: true,
-        });
-        await resumeRun({
-          runId: summary.runId,
-          action: 'reject',
-          message: 'approval timed out',
-          idempotencyKey: `${idempotencyKey}/resume/${pause.requestId}`,
-          pauseSince: pause.since,
-        });
-      } else {
-        approvals.push({
-          requestId: pause.requestId,
-          reason: pause.reason,
-          action: 'reject',
-          message: `approval timed out (policy ${timeoutPolicy})`,
-          at,
-          timedOut: true,
-        });
-        await cancelRun({ runId: summary.runId });
-        if (timeoutPolicy === 'fail') {
-          setStatus('failed');
-          throw ApplicationFailure.nonRetryable(
-            `No decision for "${pause.reason}" within the approval timeout; run ${summary.runId} was cancelled`,
-            'ApprovalTimedOut',
-          );
-        }
-      }
-      setStatus('running');
-    }
-  } catch (error) {
-    if (!patched(PATCHES.cleanupOnEveryExit)) {
-      if (!isCancellation(error)) throw error;
-      await CancellationScope.nonCancellable(async () => {
-        await cancelRun({ runId: summary!.runId });
-        const final = await getRunSummary({ runId: summary!.runId });
-        summary = { ...summary!, status: final.status, steps: final.steps, costCents: final.costCents };
-        setStatus(summary.status);
-      });
-      throw error;
-    }
-    // Decided from the workflow's own state: with a dead stream worker a cancel reaches us as an
-    // activity timeout or failure, not as a CancelledFailure.
-    const cancelled = CancellationScope.current().consideredCancelled;
-    summary = await stopRemoteRun(activities, summary, error);
-    setStatus(cancelled ? 'cancelled' : 'failed');
-    if (cancelled) throw isCancellation(error) ? error : new CancelledFailure('agentRun was cancelled');
-    throw failureWithCost(error, result(summary, approvals, cursor));
+  if (decided && decision) {
+    approvals.push({ requestId: pause.requestId, reason: pause.reason, ...decision, at });
+    await resume(decision.action, decision.message);
+    return;
   }
-
-  return result(summary, approvals, cursor);
+  const timedOut = timedOutApproval(pause.requestId, pause.reason, timeoutPolicy, at);
+  approvals.push(timedOut);
+  if (timeoutPolicy === 'reject') {
+    await resume('reject', timedOut.message);
+    return;
+  }
+  await activities.cancelRun({ runId });
+  if (timeoutPolicy === 'fail') {
+    run.status.set('failed');
+    throw ApplicationFailure.nonRetryable(
+      `No decision for "${pause.reason}" within the approval timeout; run ${runId} was cancelled`,
+      'ApprovalTimedOut',
+    );
+  }
 }
 
 function result(

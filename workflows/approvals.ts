@@ -1,4 +1,17 @@
-import type { HumanDecision } from './messages';
+// Approvals: which decision answers which pause, and what a pause nobody answered records.
+import type { ApprovalRecord, HumanDecision } from './messages';
+import type { ApprovalTimeoutPolicy } from './process-types';
+
+/** A pause nobody answered in time: recorded as a rejection by the timeout policy, not by a person. */
+export function timedOutApproval(
+  requestId: string,
+  reason: string,
+  policy: ApprovalTimeoutPolicy,
+  at: string,
+): ApprovalRecord & { message: string } {
+  const message = policy === 'reject' ? 'approval timed out' : `approval timed out (policy ${policy})`;
+  return { requestId, reason, action: 'reject', message, at, timedOut: true };
+}
 
 /**
  * Decisions matched to the pause they answer. A decision counts only for the pause that is open

@@ -15,9 +15,10 @@ import { usdToCents } from '../core/money';
 import { worstCaseCents } from './budget';
 import { childFailure, runResultIn } from './child-failure';
 import type { ChildForwarder } from './child-forwarder';
+import { chainStepWorkflowId, childStepKey } from './ids';
 import { startsCreating } from './messages';
 import type { AgentStepSpec } from './process-types';
-import type { StepRecord, StepVerdict } from './run-chain';
+import type { StepRecord, StepVerdict } from './chain-result';
 
 export interface AgentStepContext {
   chainId: string;
@@ -39,11 +40,10 @@ export async function runAgentStep(
   const { policy, maxRetries } = step.onFailure;
   for (let attempt = 1; ; attempt++) {
     await context.waitForBudget(worstCaseCents(step.maxSteps));
-    const base = `${context.chainId}/${step.id}`;
-    const workflowId = attempt === 1 ? base : `${base}/retry-${attempt - 1}`;
+    const workflowId = chainStepWorkflowId(context.chainId, step.id, attempt);
     const task = context.render(step.task, step.id);
     Object.assign(record, { state: 'creating', workflowId, attempts: attempt, runId: undefined });
-    const input = agentRunInput(step, task, `${context.runTag}-${attempt}`);
+    const input = agentRunInput(step, task, childStepKey(context.runTag, attempt));
     const outcome = await runChild(
       workflowId,
       childSummary(step.id, step.task),

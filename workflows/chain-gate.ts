@@ -2,10 +2,10 @@
 // timeout and a policy for silence: reject (the chain stops, failed), cancel (the chain ends
 // cancelled) or fail (the chain workflow fails with ApprovalTimedOut).
 import { ApplicationFailure, condition } from '@temporalio/workflow';
-import type { ApprovalInbox } from './approvals';
+import { timedOutApproval, type ApprovalInbox } from './approvals';
 import type { ChainProgress } from './messages';
 import type { ApprovalGateSpec } from './process-types';
-import type { StepRecord, StepVerdict } from './run-chain';
+import type { StepRecord, StepVerdict } from './chain-result';
 
 export interface GateContext {
   inbox: ApprovalInbox;
@@ -47,19 +47,9 @@ export async function awaitGate(
     return 'stop';
   }
 
-  const message =
-    gate.timeoutPolicy === 'reject'
-      ? 'approval timed out'
-      : `approval timed out (policy ${gate.timeoutPolicy})`;
-  record.approvals.push({
-    requestId: gate.id,
-    reason: question,
-    action: 'reject',
-    message,
-    at,
-    timedOut: true,
-  });
-  record.error = { type: 'approval_timed_out', message };
+  const timedOut = timedOutApproval(gate.id, question, gate.timeoutPolicy, at);
+  record.approvals.push(timedOut);
+  record.error = { type: 'approval_timed_out', message: timedOut.message };
   if (gate.timeoutPolicy === 'reject') {
     record.state = 'rejected';
     return 'stop';

@@ -1,4 +1,5 @@
-// What runChain returns: each step's outcome, the cost and every decision a person (or a timeout) made.
+// What runChain returns: each step's outcome, the cost and every decision a person (or a timeout)
+// made; and the record a step keeps while the chain runs.
 import type { RunError } from '../api/types';
 import type { ApprovalRecord, StepState } from './messages';
 
@@ -21,6 +22,16 @@ export interface ChainStepResult {
   result: string | null;
   error: RunError | null;
   approvals: ApprovalRecord[];
+}
+
+/** What a step tells the chain to do next. */
+export type StepVerdict = 'next' | 'stop' | 'cancel';
+
+/** A step's result while the chain runs: its cost in cents (summed without drift), limits, question. */
+export interface StepRecord extends ChainStepResult {
+  costCents: number;
+  maxSteps?: number;
+  question?: string;
 }
 
 export interface ChainApproval extends ApprovalRecord {

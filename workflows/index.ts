@@ -6,8 +6,9 @@ export { runChain } from './run-chain';
 export { runBatch } from './run-batch';
 export { batchItem } from './batch-item';
 
-export type { AgentRunInput, AgentRunResult, ApprovalTimeoutPolicy } from './agent-run';
-export type { ChainResult, ChainStepResult, StepVerdict } from './run-chain';
+export type { AgentRunInput, AgentRunResult } from './agent-run';
+export type { ApprovalTimeoutPolicy } from './process-types';
+export type { ChainResult, ChainStepResult, StepVerdict } from './chain-result';
 export type { BatchResult, BatchItemResult, BatchState } from './run-batch';
 export type { ChainStatus, ChainApproval } from './chain-result';
 export type {

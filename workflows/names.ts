@@ -1,5 +1,8 @@
 // The type names Temporal records in history, in one table: clients, the CLI and the plugin use these,
 // never string literals. Workflow types are the exported function names.
+/** Where workers poll and clients start, unless told otherwise (`--task-queue`, COASTY_TASK_QUEUE). */
+export const DEFAULT_TASK_QUEUE = 'coasty-temporal';
+
 export const WORKFLOW_TYPE_NAMES = {
   agentRun: 'agentRun',
   batchItem: 'batchItem',

@@ -32,7 +32,8 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { RunError } from '../api/types';
 import type { AgentRunInput, AgentRunResult } from './agent-run';
 import { childSummary } from './agent-activities';
-import { agentRunInput, cancelledByApprovalTimeout, executionTag } from './agent-input';
+import { agentRunInput, cancelledByApprovalTimeout } from './agent-input';
+import { batchItemWorkflowId, childStepKey, executionTag } from './ids';
 import { BATCH_ITEM_FAILED, batchItem } from './batch-item';
 import {
   batchResult,
@@ -50,7 +51,6 @@ import { centsToUsd } from '../core/money';
 import { budgetWait, fitsBudget, worstCaseCents, type BudgetCheck } from './budget';
 import { childFailure, runResultIn } from './child-failure';
 import {
-  coastyStatusKey,
   leftoverProbeSignal,
   pauseSignal,
   progressQuery,
@@ -60,7 +60,7 @@ import {
   type StepState,
 } from './messages';
 import { PATCHES } from './patches';
-import { upsertSearchAttributes } from './search-attributes';
+import { StatusAttribute } from './status-attribute';
 import type { BatchSpec } from './process-types';
 import { renderTemplate, TemplateError } from './templates';
 
@@ -91,7 +91,7 @@ export async function runBatch(spec: BatchSpec, carried?: BatchState): Promise<B
   const runWorstCents = worstCaseCents(spec.stepDefaults.maxSteps);
   const inFlight = new Map<number, InFlight>();
   const busyMachines = new Set<string>();
-  let status: BatchStatus | undefined;
+  const status = new StatusAttribute<BatchStatus | undefined>(undefined);
   let budgetSince: string | undefined;
   let crash: unknown;
 
@@ -105,17 +105,12 @@ export async function runBatch(spec: BatchSpec, carried?: BatchState): Promise<B
   });
   const canLaunch = () => hasWork() && !state.paused && slotFree() && fitsBudget(budgetCheck());
 
-  const setStatus = (next: BatchStatus) => {
-    if (next === status) return;
-    status = next;
-    upsertSearchAttributes([{ key: coastyStatusKey, value: next }]);
-  };
   // awaiting_budget only when the budget is what holds the next run back (not a full pool).
   const refreshStatus = () => {
     const blockedByBudget = hasWork() && !state.paused && slotFree() && !fitsBudget(budgetCheck());
     if (!blockedByBudget) budgetSince = undefined;
     else budgetSince ??= new Date().toISOString();
-    setStatus(state.paused ? 'paused' : blockedByBudget ? 'awaiting_budget' : 'running');
+    status.set(state.paused ? 'paused' : blockedByBudget ? 'awaiting_budget' : 'running');
   };
 
   const budget = new BudgetLimit(state.maxCostCents, refreshStatus).listen();
@@ -132,7 +127,7 @@ export async function runBatch(spec: BatchSpec, carried?: BatchState): Promise<B
     return {
       kind: 'batch',
       name: spec.name,
-      status: status ?? 'running',
+      status: status.value ?? 'running',
       total,
       done,
       failed: state.failed,
@@ -166,7 +161,7 @@ export async function runBatch(spec: BatchSpec, carried?: BatchState): Promise<B
       if (!(error instanceof TemplateError)) throw error;
       return { kind: 'failed', error: { type: 'template_error', message: error.message }, retryable: false };
     }
-    const input = agentRunInput({ ...spec.stepDefaults, machineId }, task, `${runTag}-${job.attempt}`);
+    const input = agentRunInput({ ...spec.stepDefaults, machineId }, task, childStepKey(runTag, job.attempt));
     try {
       const handle = await startItemChild(
         workflowId,
@@ -217,7 +212,7 @@ export async function runBatch(spec: BatchSpec, carried?: BatchState): Promise<B
     const entry: InFlight = {
       job,
       key: item.key,
-      workflowId: `${info.workflowId}/${item.key}`,
+      workflowId: batchItemWorkflowId(info.workflowId, item.key),
       machineId,
       state: 'creating',
       settled: Promise.resolve(),
@@ -261,11 +256,11 @@ export async function runBatch(spec: BatchSpec, carried?: BatchState): Promise<B
     await CancellationScope.nonCancellable(() =>
       Promise.all([...inFlight.values()].map((entry) => entry.settled)),
     );
-    setStatus('cancelled');
+    status.set('cancelled');
     throw error;
   }
 
-  setStatus('completed');
+  status.set('completed');
   await condition(allHandlersFinished);
   return batchResult(spec, state);
 }

@@ -16,20 +16,19 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { executionTag } from './agent-input';
+import { executionTag } from './ids';
 import { ApprovalInbox } from './approvals';
 import { BudgetLimit } from './budget-limit';
 import { centsToUsd } from '../core/money';
 import { budgetWait, fitsBudget, type BudgetCheck } from './budget';
 import { runAgentStep, type AgentStepContext } from './chain-agent-step';
-import type { ChainApproval, ChainResult, ChainStatus, ChainStepResult } from './chain-result';
+import type { ChainApproval, ChainResult, ChainStatus, StepRecord, StepVerdict } from './chain-result';
 import { awaitGate } from './chain-gate';
 import { ChildForwarder } from './child-forwarder';
 import { isValidDecision } from './decision-rules';
 import { routeSignal, routeUpdate, type DecisionTargets } from './decisions';
 import { offerDecision } from './patches';
 import {
-  coastyStatusKey,
   decideUpdate,
   humanInputSignal,
   progressQuery,
@@ -38,20 +37,11 @@ import {
   type DecisionAck,
   type HumanDecision,
 } from './messages';
-import { upsertSearchAttributes } from './search-attributes';
+import { StatusAttribute } from './status-attribute';
 import type { ChainSpec } from './process-types';
 import { renderTemplate, TemplateError, type TemplateStepOutput } from './templates';
 
 export type { ChainResult, ChainStepResult } from './chain-result';
-
-/** What a step tells the chain to do next. */
-export type StepVerdict = 'next' | 'stop' | 'cancel';
-
-export interface StepRecord extends ChainStepResult {
-  costCents: number;
-  maxSteps?: number;
-  question?: string;
-}
 
 export async function runChain(spec: ChainSpec): Promise<ChainResult> {
   const info = workflowInfo();
@@ -72,16 +62,11 @@ export async function runChain(spec: ChainSpec): Promise<ChainResult> {
   const inbox = new ApprovalInbox();
   const child = new ChildForwarder();
   const gateIds = new Set(spec.steps.filter((step) => step.type === 'approval').map((step) => step.id));
-  let status: CoastyStatus | ChainStatus = 'running';
+  const status = new StatusAttribute<CoastyStatus | ChainStatus>('running');
   let awaiting: ChainProgress['awaiting'];
   let budgetSince: string | undefined;
   let nextWorstCents = 0;
 
-  const setStatus = (next: CoastyStatus | ChainStatus) => {
-    if (next === status) return;
-    status = next;
-    upsertSearchAttributes([{ key: coastyStatusKey, value: next }]);
-  };
   const spentCents = () => records.reduce((sum, record) => sum + record.costCents, 0);
   const budget = new BudgetLimit(spec.maxCostCents).listen();
   const budgetCheck = (): BudgetCheck => ({
@@ -104,7 +89,7 @@ export async function runChain(spec: ChainSpec): Promise<ChainResult> {
   setHandler(
     decideUpdate,
     async (decision: HumanDecision): Promise<DecisionAck> => {
-      if (routeUpdate(decision, targets(), status) === 'gate') {
+      if (routeUpdate(decision, targets(), status.value) === 'gate') {
         const requestId = decision.requestId ?? inbox.openRequestId!;
         return { requestId, accepted: offerDecision(inbox, { ...decision, requestId }) };
       }
@@ -116,12 +101,12 @@ export async function runChain(spec: ChainSpec): Promise<ChainResult> {
       }
       return { requestId: decision.requestId!, accepted: true, forwardedTo };
     },
-    { validator: (decision: HumanDecision) => void routeUpdate(decision, targets(), status) },
+    { validator: (decision: HumanDecision) => void routeUpdate(decision, targets(), status.value) },
   );
   setHandler(progressQuery, (): ChainProgress => ({
     kind: 'chain',
     name: spec.name,
-    status,
+    status: status.value,
     steps: records.map(({ costCents, approvals: _approvals, ...step }) => ({
       ...step,
       costUsd: centsToUsd(costCents),
@@ -133,7 +118,7 @@ export async function runChain(spec: ChainSpec): Promise<ChainResult> {
     approvals,
   }));
 
-  upsertSearchAttributes([{ key: coastyStatusKey, value: status }]);
+  status.write();
 
   const render = (template: string, stepId: string): string => {
     const steps: Record<string, TemplateStepOutput> = {};
@@ -162,13 +147,13 @@ export async function runChain(spec: ChainSpec): Promise<ChainResult> {
       nextWorstCents = worstCents;
       if (fitsBudget(budgetCheck())) return;
       budgetSince = new Date().toISOString();
-      setStatus('awaiting_budget');
+      status.set('awaiting_budget');
       try {
         await condition(() => fitsBudget(budgetCheck()));
       } finally {
         budgetSince = undefined;
       }
-      setStatus('running');
+      status.set('running');
     },
   };
 
@@ -185,11 +170,11 @@ export async function runChain(spec: ChainSpec): Promise<ChainResult> {
           question: render(step.question, step.id),
           onOpen(open) {
             awaiting = open;
-            setStatus('awaiting_human');
+            status.set('awaiting_human');
           },
           onClose() {
             awaiting = undefined;
-            setStatus('running');
+            status.set('running');
           },
         });
       }
@@ -200,14 +185,14 @@ export async function runChain(spec: ChainSpec): Promise<ChainResult> {
     }
   } catch (error) {
     skipUnreached(records);
-    setStatus(
+    status.set(
       isCancellation(error) && CancellationScope.current().consideredCancelled ? 'cancelled' : 'failed',
     );
     throw error;
   }
 
   skipUnreached(records);
-  setStatus(final);
+  status.set(final);
   await condition(allHandlersFinished);
   return {
     name: spec.name,

@@ -9,7 +9,6 @@
 import { SECRET_NAME } from '../core/secrets';
 import type { InputValue, JsonValue } from './process-types';
 
-
 export const STEP_PROPERTIES = ['result', 'status', 'cost_usd'] as const;
 export type StepProperty = (typeof STEP_PROPERTIES)[number];
 
