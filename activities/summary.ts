@@ -1,4 +1,4 @@
-import { isTerminalStatus, STEP_COST_CENTS, type Run, type RunEvent, type RunStatus } from '../api/types';
+import { STEP_COST_CENTS, type Run, type RunEvent, type RunStatus } from '../api/types';
 import { usdToCents } from '../core/money';
 import type { RunSummary } from './types';
 
@@ -55,8 +55,4 @@ export function summaryFromRun(run: Run, known: RunSummary): RunSummary {
     error: run.error,
     awaiting: run.status === 'awaiting_human' ? known.awaiting : undefined,
   };
-}
-
-export function isFinished(summary: RunSummary): boolean {
-  return isTerminalStatus(summary.status);
 }

@@ -1,5 +1,5 @@
-// Every failure of the runs API, classified once. Pure (no Node built-ins, no I/O) so that
-// workflow code may import NON_RETRYABLE_ERROR_TYPES from here.
+// Every failure of the runs API, classified once. Pure (no Node built-ins, no I/O). The package
+// exports NON_RETRYABLE_ERROR_TYPES for a user's own retry policies (`nonRetryableErrorTypes`).
 import { REDACTED, redactBearer, secretRedactor, type Redact } from './redact';
 
 export interface CoastyApiErrorInit {
@@ -132,16 +132,12 @@ const ALL_ERROR_CLASSES = [
 ] as const;
 
 /**
- * For `nonRetryableErrorTypes`. Holds each errorType and each class name: the SDK types an
+ * For `nonRetryableErrorTypes` of a retry policy. Holds each errorType and each class name: the SDK types an
  * error by its constructor name when an activity lets it propagate unwrapped.
  */
 export const NON_RETRYABLE_ERROR_TYPES: readonly string[] = Object.freeze(
   ALL_ERROR_CLASSES.filter((kind) => !kind.retryable).flatMap((kind) => [kind.errorType, kind.name]),
 );
-
-export function isRetryableError(error: unknown): boolean {
-  return error instanceof CoastyApiError ? error.retryable : false;
-}
 
 /** What an activity passes to `ApplicationFailure.create` (api/ must not import @temporalio). */
 export function toFailureOptions(error: CoastyApiError): {

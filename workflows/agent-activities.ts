@@ -19,6 +19,7 @@ import {
   type ActivityKey,
   type ActivityTypeNames,
 } from './names';
+import { oneLine } from '../core/text';
 import { PATCHES } from './patches';
 
 type NamedActivities = Record<string, Activities[ActivityKey]>;
@@ -104,7 +105,7 @@ const SUMMARY_TASK_CHARS = 60;
  * agent's result; placeholders such as `{{secret.X}}` stay as they are).
  */
 export function summaryText(task: string): string {
-  const line = task.replace(/\s+/g, ' ').trim();
+  const line = oneLine(task);
   return line.length > SUMMARY_TASK_CHARS ? `${line.slice(0, SUMMARY_TASK_CHARS - 3)}...` : line;
 }
 

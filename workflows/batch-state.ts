@@ -8,6 +8,7 @@
 import type { RunError } from '../api/types';
 import type { AgentRunResult } from './agent-run';
 import { centsToUsd, usdToCents } from '../core/money';
+import { truncate } from '../core/text';
 import type { BatchSpec } from './process-types';
 
 export const RESULT_CHARS = 200;
@@ -145,10 +146,6 @@ function keepResult(state: BatchState, result: string | null): string | null {
   }
   state.resultChars += text.length;
   return text;
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 export function batchResult(spec: BatchSpec, state: BatchState): BatchResult {

@@ -1,5 +1,6 @@
 // Small text pieces of the views: money, durations, step bars, the agent's action.
 import type { StepAction } from '../../api/types';
+import { oneLine, truncate as cut } from '../../core/text';
 import type { LineView, Pause, Snapshot } from '../snapshot';
 
 export function usd(value: number): string {
@@ -56,9 +57,9 @@ export function describeAction(action: StepAction | undefined): string {
   }
 }
 
+/** On one line, cut to `max` characters. */
 export function truncate(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length <= max ? flat : `${flat.slice(0, Math.max(0, max - 1))}…`;
+  return cut(oneLine(text), max);
 }
 
 export function pauseWhere(pause: Pick<Pause, 'where' | 'id'>): string {

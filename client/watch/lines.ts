@@ -1,4 +1,5 @@
 // The text of a snapshot, shared by the terminal frame and the plain line view.
+import { truncate as cut } from '../../core/text';
 import type { LineView, Snapshot } from '../snapshot';
 import { bar, costText, describeAction, elapsed, stepsText, truncate, usd } from './format';
 
@@ -53,10 +54,10 @@ export function lineText(line: LineView, idWidth: number, now: number, width: nu
   const machine = line.machineId ? `${line.machineId.padEnd(5)} ` : '';
   if (line.type === 'approval') {
     // The question itself is shown with the pause (once), not on the gate's line.
-    return clip(`${id}  ${machine}${stateText(line.state)}`, width);
+    return cut(`${id}  ${machine}${stateText(line.state)}`, width);
   }
   if (line.steps === 0 && (line.state === 'pending' || line.state === 'creating' || !line.maxSteps)) {
-    return clip(`${id}  ${machine}${stateText(line.state)}`, width);
+    return cut(`${id}  ${machine}${stateText(line.state)}`, width);
   }
   const retry = line.attempts && line.attempts > 1 ? ` (attempt ${line.attempts})` : '';
   const detail = line.error?.message
@@ -70,15 +71,11 @@ export function lineText(line: LineView, idWidth: number, now: number, width: nu
     elapsed(line.startedAt, line.closedAt, now).padStart(5),
     `${detail}${retry}`,
   ].join(' ');
-  return clip(text.trimEnd(), width);
+  return cut(text.trimEnd(), width);
 }
 
 export function idWidth(lines: LineView[]): number {
   return Math.min(24, Math.max(4, ...lines.map((line) => line.id.length)));
-}
-
-function clip(text: string, width: number): string {
-  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
 }
 
 export function batchBar(snapshot: Snapshot, width = 32): string {
