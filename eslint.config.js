@@ -78,6 +78,24 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-floating-promises': 'error' },
   },
   {
+    // Activities sit below workflows: what both need lives in core/.
+    files: ['activities/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../workflows', '../workflows/*'],
+              message: 'Activities may import workflows/ types only; a value both need belongs in core/.',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // core/ sits below every layer, workflows included: pure code that imports only core/.
     files: ['core/**/*.ts'],
     rules: {

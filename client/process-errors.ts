@@ -2,7 +2,7 @@
 // (ids, status); the CLI (client/commands/process-errors.ts) and serve (serve/http-errors.ts) turn them
 // into their own words: sentences with exit codes, HTTP statuses.
 import type { BudgetWait } from '../workflows/messages';
-import type { Pause } from './snapshot';
+import type { Pause } from './pause';
 
 export abstract class ProcessError extends Error {
   abstract readonly code: string;

@@ -20,6 +20,7 @@ import {
   type ChainStepProgress,
 } from '../workflows/messages';
 import { isStreamActivityType, WORKFLOW_TYPE_NAMES } from '../workflows/names';
+import type { Pause } from './pause';
 import { ProcessNotFound } from './process-errors';
 
 export type ProcessKind = 'agentRun' | 'chain' | 'batch' | 'unknown';
@@ -31,18 +32,7 @@ export const WORKFLOW_TYPES: Record<string, ProcessKind> = {
   [WORKFLOW_TYPE_NAMES.runBatch]: 'batch',
 };
 
-/** One person-needed pause; a decision for it goes to `workflowId` with `requestId`. */
-export interface Pause {
-  workflowId: string;
-  requestId: string;
-  reason: string;
-  proposedAction?: string;
-  since: string;
-  /** What waits: an approval gate of a chain, a chain step's run, a batch item's run, a single run. */
-  where: 'gate' | 'step' | 'item' | 'run';
-  /** The step id or item key. */
-  id?: string;
-}
+export type { Pause } from './pause';
 
 /** A line of the view: a chain step, a batch item in flight, or a single run. */
 export interface LineView {
