@@ -1,7 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { centsToUsd, usdToCents } from '../../core/money';
-import { budgetWait, fitsBudget, neededCents, raisedBudgetCents, worstCaseCents } from '../../workflows/budget';
+import {
+  budgetWait,
+  fitsBudget,
+  neededCents,
+  raisedBudgetCents,
+  worstCaseCents,
+} from '../../workflows/budget';
 
 test('a run can cost at most max_steps x 5 cents', () => {
   assert.equal(worstCaseCents(50), 250);
