@@ -1,6 +1,7 @@
 // Everything that waits for a person across all processes: chain gates, runs paused at
 // awaiting_human (single runs, chain steps, batch items) and processes that wait for a budget.
 // Found through visibility (CoastyStatus), then each process's own snapshot; oldest first.
+import { dollars } from '../core/money';
 import type { Client } from '@temporalio/client';
 import type { StepAction } from '../api/types';
 import type { AgentRunInput } from '../workflows/agent-run';
@@ -108,7 +109,7 @@ export class InboxReader {
         key: `${processId}#budget`,
         where: 'budget',
         workflowId: processId,
-        reason: `waits for a larger budget: spent and in flight $${snapshot.costUsd.toFixed(2)}, needs $${snapshot.budget.neededUsd.toFixed(2)} of $${snapshot.budget.maxCostUsd.toFixed(2)}`,
+        reason: `waits for a larger budget: spent and in flight ${dollars(snapshot.costUsd)}, needs ${dollars(snapshot.budget.neededUsd)} of ${dollars(snapshot.budget.maxCostUsd)}`,
         since: snapshot.budget.since,
         maxCostUsd: snapshot.budget.maxCostUsd,
         neededUsd: snapshot.budget.neededUsd,

@@ -13,3 +13,8 @@ export function centsToUsd(cents: number): number {
 export function formatUsd(cents: number): string {
   return (cents / 100).toFixed(2);
 }
+
+/** `$12.50`: dollars for a person. */
+export function dollars(usd: number): string {
+  return `$${usd.toFixed(2)}`;
+}

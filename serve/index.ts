@@ -1,5 +1,6 @@
 // `coasty-temporal serve`: the web inbox, process pages, the JSON API, signed links and notifications,
 // on a Temporal client like every other command. Loopback by default; another host needs operator tokens.
+import { dollars } from '../core/money';
 import type { Client } from '@temporalio/client';
 import { secretRedactor } from '../activities/secrets';
 import type { RunsClient } from '../api/runs-client';
@@ -132,7 +133,7 @@ export function slackMessage(
   ];
   if (item.proposedAction) lines.push(`Proposed: ${slackEscape(item.proposedAction)}`);
   lines.push(
-    `Cost so far $${item.costUsd.toFixed(2)}${item.maxCostUsd !== undefined ? ` of $${item.maxCostUsd.toFixed(2)}` : ''}`,
+    `Cost so far ${dollars(item.costUsd)}${item.maxCostUsd !== undefined ? ` of ${dollars(item.maxCostUsd)}` : ''}`,
   );
   const buttons: Array<{
     type: 'button';

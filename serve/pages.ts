@@ -1,5 +1,6 @@
 // The pages of serve, rendered on the server with the `html` tag (every value escaped). Forms work
 // without JavaScript; /assets/live.js (the only script, a local file) keeps [data-live] lists fresh.
+import { dollars } from '../core/money';
 import type { WaitingItem } from '../client/inbox';
 import type { LineView, Snapshot } from '../client/snapshot';
 import type { ApprovalRecord } from '../workflows/messages';
@@ -78,7 +79,7 @@ export function messagePage(title: string, context: PageContext, message: string
   );
 }
 
-const usd = (value: number | undefined) => (value === undefined ? '' : `$${value.toFixed(2)}`);
+const usd = (value: number | undefined) => (value === undefined ? '' : dollars(value));
 
 function when(iso: string | undefined): Html {
   if (!iso) return html``;

@@ -1,4 +1,5 @@
 // `raise-budget`, `pause`, `resume`: the controls of a chain or batch besides approvals.
+import { dollars } from '../../core/money';
 import { Command } from 'commander';
 import { pauseSignal, resumeSignal } from '../../workflows/messages';
 import { raiseBudget } from '../control';
@@ -26,7 +27,7 @@ export function raiseBudgetCommand(): Command {
         const request = { maxCostUsd: usd, by: flags.by ?? defaultDecider() };
         const { maxCostUsd } = await raiseBudget(target.client, id, request);
         if (flags.json) printJson({ workflowId: id, maxCostUsd });
-        else process.stdout.write(`Budget of ${id}: $${maxCostUsd.toFixed(2)}\n`);
+        else process.stdout.write(`Budget of ${id}: ${dollars(maxCostUsd)}\n`);
         return EXIT.ok;
       }),
     ),

@@ -1,4 +1,5 @@
 // The CLI's words for the programmatic client's errors: one sentence that says what to do, and an exit code.
+import { dollars } from '../../core/money';
 import {
   AmbiguousPause,
   InvalidDecision,
@@ -26,7 +27,7 @@ export function cliErrorFor(error: ProcessError, verb: 'approve' | 'reject' = 'a
     if (error.budget) {
       return new CliError(
         `${id} waits for a larger budget, not an approval: ` +
-          `npx coasty-temporal raise-budget ${id} <usd> (needs $${error.budget.neededUsd.toFixed(2)})`,
+          `npx coasty-temporal raise-budget ${id} <usd> (needs ${dollars(error.budget.neededUsd)})`,
       );
     }
     return new CliError(`${id} is not waiting for a person (status ${error.status}).`);

@@ -1,4 +1,5 @@
 // `status <id>`: one picture of a process: its steps or items, cost, who waits, and how it ended.
+import { dollars } from '../../core/money';
 import { Command } from 'commander';
 import { EXIT } from '../errors';
 import { readOutcome, type Outcome } from '../outcome';
@@ -41,7 +42,7 @@ export function statusText(snapshot: Snapshot, outcome: Outcome | undefined, now
   }
   if (snapshot.budget) {
     out.push(
-      `  ? waits for budget: needs $${snapshot.budget.neededUsd.toFixed(2)} of $${snapshot.budget.maxCostUsd.toFixed(2)}: ` +
+      `  ? waits for budget: needs ${dollars(snapshot.budget.neededUsd)} of ${dollars(snapshot.budget.maxCostUsd)}: ` +
         `npx coasty-temporal raise-budget ${snapshot.workflowId} <usd>`,
     );
   }

@@ -1,11 +1,8 @@
 // Small text pieces of the views: money, durations, step bars, the agent's action.
+import { dollars } from '../../core/money';
 import type { StepAction } from '../../api/types';
 import { oneLine, truncate as cut } from '../../core/text';
 import type { LineView, Pause, Snapshot } from '../snapshot';
-
-export function usd(value: number): string {
-  return `$${value.toFixed(2)}`;
-}
 
 /** 0:07, 12:03, 1:02:09 */
 export function duration(ms: number): string {
@@ -86,6 +83,6 @@ export function pauseCommands(snapshot: Pick<Snapshot, 'workflowId'>, pause: Pau
 
 export function costText(snapshot: Snapshot): string {
   return snapshot.maxCostUsd !== undefined
-    ? `${usd(snapshot.costUsd)} of ${usd(snapshot.maxCostUsd)}`
-    : usd(snapshot.costUsd);
+    ? `${dollars(snapshot.costUsd)} of ${dollars(snapshot.maxCostUsd)}`
+    : dollars(snapshot.costUsd);
 }

@@ -1,7 +1,8 @@
 // The text of a snapshot, shared by the terminal frame and the plain line view.
 import { truncate as cut } from '../../core/text';
 import type { LineView, Snapshot } from '../snapshot';
-import { bar, costText, describeAction, elapsed, stepsText, truncate, usd } from './format';
+import { dollars } from '../../core/money';
+import { bar, costText, describeAction, elapsed, stepsText, truncate } from './format';
 
 export type Tone = 'ok' | 'bad' | 'active' | 'wait' | 'dim';
 
@@ -67,7 +68,7 @@ export function lineText(line: LineView, idWidth: number, now: number, width: nu
     `${id}  ${machine}${stateText(line.state).padEnd(20)}`,
     bar(line.steps, line.maxSteps),
     stepsText(line).padStart(5),
-    usd(line.costUsd).padStart(6),
+    dollars(line.costUsd).padStart(6),
     elapsed(line.startedAt, line.closedAt, now).padStart(5),
     `${detail}${retry}`,
   ].join(' ');

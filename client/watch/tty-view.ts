@@ -1,6 +1,7 @@
 // The live view in a terminal: one frame (headline, a line per step or item in flight, who is waiting)
 // redrawn in place, at most once a second when nothing changes (for the elapsed times). It writes its own
 // escape sequences, so what it is given is made safe on the way in (before it is measured and clipped).
+import { dollars } from '../../core/money';
 import type { Outcome } from '../outcome';
 import { safeText, safeValue } from '../safe-text';
 import type { Pause, Snapshot } from '../snapshot';
@@ -122,7 +123,7 @@ export class TtyView implements View {
       out.push(
         this.paint(
           'wait',
-          `  ? ${stateText('awaiting_budget')}: needs $${snapshot.budget.neededUsd.toFixed(2)}, budget $${snapshot.budget.maxCostUsd.toFixed(2)}: npx coasty-temporal raise-budget ${snapshot.workflowId} <usd>`,
+          `  ? ${stateText('awaiting_budget')}: needs ${dollars(snapshot.budget.neededUsd)}, budget ${dollars(snapshot.budget.maxCostUsd)}: npx coasty-temporal raise-budget ${snapshot.workflowId} <usd>`,
         ),
       );
     }
