@@ -1,10 +1,12 @@
-// Worker start-up: from the workflow sources (createWorker bundles them, what `coasty-temporal worker`
-// does today) against from a bundle built once (createWorker({ workflowBundle }), what the tests and
-// the chaos suite do), alternated in the same run so that load hits both alike.
+// Worker start-up: from the workflow sources (createWorker bundles them, what a checkout's worker
+// does) against from a bundle built once (createWorker({ workflowBundle }), what the tests and the
+// chaos suite do), alternated in the same run so that load hits both alike; and the installed
+// package's `coasty-temporal worker` (compiled dist/, plain Node, the bundle built with the package).
 //   in process:   createWorker(...) until it resolves, then worker.run() until it polls (RUNNING);
-//   child process: spawn `node --import tsx test/helpers/worker-main.ts` until it prints "Worker ready".
+//   child process: spawn `node --import tsx test/helpers/worker-main.ts` until it prints "Worker ready";
+//   packaged:      `npm run build:dist` once, then spawn `node dist/client/cli.js worker` until ready.
 //   node --import tsx bench/worker-start.ts [--full] [--rounds 5]
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
@@ -40,6 +42,13 @@ const temporal = await startTemporal();
 const connection = await NativeConnection.connect({ address: temporal.server.address });
 const bundle = await writeWorkflowBundle();
 const client = new RunsClient(UNUSED_API);
+const distStarted = performance.now();
+const dist = spawnSync('npm', ['run', '--silent', 'build:dist'], {
+  cwd: ROOT,
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+if (dist.status !== 0) throw new Error(`npm run build:dist failed (exit ${dist.status})`);
+const distMs = performance.now() - distStarted;
 
 type Mode = 'sources' | 'bundle';
 
@@ -61,15 +70,13 @@ async function inProcess(mode: Mode): Promise<{ createMs: number; runningMs: num
   return { createMs, runningMs };
 }
 
-async function childProcess(mode: Mode): Promise<number> {
+async function childProcess(mode: Mode | 'packaged'): Promise<number> {
   const t0 = performance.now();
-  const args = [
-    '--import',
-    'tsx',
-    join(ROOT, 'test/helpers/worker-main.ts'),
-    '--task-queue',
-    uniqueId('worker-start'),
-  ];
+  const queue = uniqueId('worker-start');
+  const args =
+    mode === 'packaged'
+      ? [join(ROOT, 'dist/client/cli.js'), 'worker', '--task-queue', queue]
+      : ['--import', 'tsx', join(ROOT, 'test/helpers/worker-main.ts'), '--task-queue', queue];
   if (mode === 'bundle') args.push('--bundle', bundle.codePath);
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
@@ -86,7 +93,10 @@ async function childProcess(mode: Mode): Promise<number> {
     'the child worker to be ready',
     new Promise<void>((resolve, reject) => {
       createInterface({ input: child.stdout! }).on('line', (line) => {
-        if (line.startsWith('Worker ready')) resolve();
+        if (!line.startsWith('Worker ready')) return;
+        if (mode === 'packaged' && !line.includes('workflow code: prebuilt bundle'))
+          reject(new Error(`the packaged worker did not start from its bundle: ${line}`));
+        resolve();
       });
       void exited.then(() => reject(new Error('the child worker exited before it was ready')));
     }),
@@ -102,6 +112,7 @@ const samples: Record<Mode, { createMs: number[]; runningMs: number[]; childMs: 
   sources: { createMs: [], runningMs: [], childMs: [] },
   bundle: { createMs: [], runningMs: [], childMs: [] },
 };
+const packagedMs: number[] = [];
 try {
   for (let round_ = 0; round_ < ROUNDS; round_++) {
     for (const mode of round_ % 2 === 0
@@ -115,6 +126,8 @@ try {
         `bench: round ${round_ + 1} ${mode}: create ${round(createMs)} ms, child ${round(samples[mode].childMs.at(-1)!)} ms`,
       );
     }
+    packagedMs.push(await childProcess('packaged'));
+    console.error(`bench: round ${round_ + 1} packaged: child ${round(packagedMs.at(-1)!)} ms`);
   }
 } finally {
   await client.close();
@@ -135,6 +148,22 @@ bench.table({
     round(Math.max(...samples[mode].childMs)),
   ]),
 });
+bench.table({
+  title: `The installed package's worker (compiled dist/, plain Node; build:dist took ${round(distMs)} ms), median of ${ROUNDS} rounds (ms)`,
+  columns: ['worker', 'child process until ready', 'child max'],
+  rows: [
+    [
+      '`coasty-temporal worker` from the package (its prebuilt bundle)',
+      ms(packagedMs),
+      round(Math.max(...packagedMs)),
+    ],
+    [
+      'a checkout through tsx, from a prebuilt bundle',
+      ms(samples.bundle.childMs),
+      round(Math.max(...samples.bundle.childMs)),
+    ],
+  ],
+});
 const fromBundle = median(samples.bundle.runningMs);
 const fromSources = median(samples.sources.runningMs);
 bench.goal({
@@ -145,5 +174,5 @@ bench.goal({
 bench.note(
   'A child process also pays for Node, tsx and the module graph: the difference between the two rows is the bundling.',
 );
-bench.result.raw = samples;
+bench.result.raw = { ...samples, packaged: packagedMs };
 await bench.finish();
