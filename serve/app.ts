@@ -1,5 +1,6 @@
 // serve's HTTP surface (Fastify): the pages, the JSON API under /api with the same rules, sign-in,
 // signed links, and the change streams that keep pages live. Who may do what is decided here.
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import cookie from '@fastify/cookie';
@@ -15,7 +16,10 @@ import { isLoopbackHost, type Operators } from './config';
 import { DecisionReader } from './decisions';
 import { html, type Html } from './html';
 import { HttpProblem, problemOf } from './http-errors';
-import { checkLink, type SignedLink } from './links';
+import { checkLink, readLinkProblem, readLinkQuery, type SignedLink } from './links';
+import { EventLogProblem, ProcessEventLogs } from './events/event-log';
+import type { EventSources } from './events/process-events';
+import { streamProcessEvents } from './events/sse';
 import type { RecentSteps } from './recent-steps';
 import { LiveTopic, streamChanges } from './live';
 import {
@@ -43,6 +47,8 @@ export interface AppOptions {
   trustProxy?: boolean;
   /** Reads each waiting run's last steps from the runs API (masked); without it the inbox shows the last action. */
   recentSteps?: RecentSteps;
+  /** The runs API and the secrets to mask, for each process's event stream; without it the stream is a 503. */
+  events?: Omit<EventSources, 'client'>;
   log: (line: string) => void;
 }
 
@@ -69,6 +75,8 @@ const ASSETS: Record<string, { type: string; file: URL }> = {
   'serve.css': { type: 'text/css; charset=utf-8', file: new URL('./static/serve.css', import.meta.url) },
 };
 const PUBLIC_PATHS = new Set(['/signin', '/link', '/healthz']);
+const EVENTS_PATH = /^\/api\/processes\/([^/]+)\/events$/;
+const READ_LINK_TTL_SECONDS = 24 * 60 * 60;
 const MAX_MESSAGE_CHARS = 2000;
 const MAX_ID_CHARS = 1000;
 const MAX_READERS = 1000;
@@ -79,6 +87,8 @@ interface Who {
   session?: Session;
   /** Signed in with a bearer token (API clients): no cookie, so no CSRF token needed. */
   bearer: boolean;
+  /** A signed read link to one process's events: nothing else. */
+  readLink?: boolean;
 }
 
 declare module 'fastify' {
@@ -111,7 +121,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
   };
   const decisionReader = new DecisionReader(client);
   const pollMs = options.pollMs ?? 1000;
+  const eventLogs = options.events && new ProcessEventLogs({ client, ...options.events });
   const closing = new AbortController();
+  // Every open stream and every cursor check listens for serve's stop.
+  setMaxListeners(0, closing.signal);
   /** Signature -> expiry (unix s) of links that decided; an expired link is refused anyway, so it is forgotten. */
   const usedLinks = new Map<string, number>();
   const assets = Object.fromEntries(
@@ -197,6 +210,18 @@ export async function buildApp(options: AppOptions): Promise<App> {
       );
     }
     if (path.startsWith('/assets/') || PUBLIC_PATHS.has(path)) return;
+    const query = request.query as Record<string, unknown>;
+    const eventsOf = EVENTS_PATH.exec(path);
+    if (eventsOf && request.method === 'GET' && query.signature !== undefined) {
+      // A page elsewhere follows the events with a signed link: no cookie, any origin, this process only.
+      reply.header('Access-Control-Allow-Origin', '*');
+      const problem = options.linkSecret
+        ? readLinkProblem(decodeURIComponent(eventsOf[1]!), query, options.linkSecret)
+        : 'this server signs no links (COASTY_LINK_SECRET is not set)';
+      if (problem) throw new HttpProblem(403, 'link_refused', problem);
+      request.who = { operator: 'read link', bearer: true, readLink: true };
+      return;
+    }
     const authorization = request.headers.authorization;
     if (authorization?.startsWith('Bearer ') && path.startsWith('/api/')) {
       const operator = openMode ? undefined : operatorOfToken(operators, authorization.slice(7).trim());
@@ -329,6 +354,50 @@ export async function buildApp(options: AppOptions): Promise<App> {
       );
     reply.hijack();
     streamChanges(reply.raw, topic, closing.signal);
+  });
+
+  // ---- a process's events (Server-Sent Events, one cursor across every run) ----
+  fastify.get('/api/processes/:id/events', async (request, reply) => {
+    const id = idParam(request);
+    if (!eventLogs) {
+      throw new HttpProblem(
+        503,
+        'events_unavailable',
+        "the event stream reads the runs API: start serve with the workers' COASTY_API_KEY (and COASTY_BASE_URL)",
+      );
+    }
+    const query = request.query as Record<string, unknown>;
+    const header = request.headers['last-event-id'];
+    const lastEventId =
+      (typeof header === 'string' && header) ||
+      (typeof query.last_event_id === 'string' ? query.last_event_id : '');
+    await readerOf(id).read(); // 404 for an unknown id, before the stream opens
+    const log = await eventLogs.open(id);
+    let position = 0;
+    try {
+      if (lastEventId) position = await log.positionAfter(lastEventId, closing.signal);
+    } catch (error) {
+      if (error instanceof EventLogProblem) throw new HttpProblem(400, 'unknown_event_id', error.message);
+      throw error;
+    }
+    if (log.done && position >= log.events.length) return reply.status(204).send();
+    reply.hijack();
+    await streamProcessEvents(
+      reply.raw,
+      log,
+      position,
+      closing.signal,
+      request.who?.readLink ? { 'Access-Control-Allow-Origin': '*' } : {},
+    );
+  });
+  fastify.post('/api/processes/:id/read-link', async (request) => {
+    const id = idParam(request);
+    if (!options.linkSecret)
+      throw new HttpProblem(404, 'links_off', 'this server signs no links (COASTY_LINK_SECRET is not set)');
+    await readerOf(id).read();
+    const expiresAt = Math.floor(Date.now() / 1000) + READ_LINK_TTL_SECONDS;
+    const query = readLinkQuery({ workflowId: id, expiresAt }, options.linkSecret);
+    return { path: `/api/processes/${encodeURIComponent(id)}/events?${query}`, expiresAt };
   });
 
   // ---- a process ----
@@ -511,6 +580,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const close = async () => {
     closing.abort();
     await Promise.all([inbox, ...processTopics.values()].map((topic) => topic.stop()));
+    await eventLogs?.close();
     await fastify.close();
   };
   return { fastify, inbox, close };

@@ -77,6 +77,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     pollMs: options.pollMs,
     trustProxy: options.trustProxy,
     recentSteps: options.runs ? new RecentSteps(options.runs, secretRedactor(env)) : undefined,
+    events: options.runs ? { runs: options.runs, redact: secretRedactor(env) } : undefined,
     log,
   });
   const address = await app.fastify.listen({ host, port: options.port ?? DEFAULT_SERVE_PORT });

@@ -93,3 +93,40 @@ export function checkLink(
   }
   return { ok: true, link, signature: values.s! };
 }
+
+/** A read-only link to a process's event stream, for a page elsewhere (a browser EventSource). */
+export interface ReadLink {
+  workflowId: string;
+  /** Unix seconds. */
+  expiresAt: number;
+}
+
+function readSignatureOf(link: ReadLink, secret: string): string {
+  return createHmac('sha256', secret)
+    .update(['coasty-read-v1', link.workflowId, link.expiresAt].join('\n'))
+    .digest('base64url');
+}
+
+/** The query of a read link: `?expires=<unix s>&signature=<HMAC>`, bound to one process. */
+export function readLinkQuery(link: ReadLink, secret: string): URLSearchParams {
+  return new URLSearchParams({ expires: String(link.expiresAt), signature: readSignatureOf(link, secret) });
+}
+
+/** Why a read link does not open `workflowId`'s events, or undefined when it does. */
+export function readLinkProblem(
+  workflowId: string,
+  params: Record<string, unknown>,
+  secret: string,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): string | undefined {
+  const { expires, signature } = params;
+  if (typeof expires !== 'string' || !/^\d{1,12}$/.test(expires) || typeof signature !== 'string')
+    return 'the link has no valid expires and signature: was it cut short?';
+  const expected = Buffer.from(readSignatureOf({ workflowId, expiresAt: Number(expires) }, secret));
+  const given = Buffer.from(signature);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given))
+    return 'the link is not one this server signed for this process';
+  if (Number(expires) <= nowSeconds)
+    return `the link expired at ${new Date(Number(expires) * 1000).toISOString()}`;
+  return undefined;
+}
