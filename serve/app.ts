@@ -411,6 +411,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
         view,
         contextOf(request, {
           live: `/api/changes?process=${encodeURIComponent(id)}`,
+          events: eventLogs ? `/api/processes/${encodeURIComponent(id)}/events` : undefined,
           notice: takeNotice(request),
         }),
       ),

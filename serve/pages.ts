@@ -13,6 +13,8 @@ export interface PageContext {
   csrf?: string;
   /** The SSE address that tells this page it changed. */
   live?: string;
+  /** The process's event stream: the page's activity list is drawn from it. */
+  events?: string;
   notice?: string;
 }
 
@@ -26,7 +28,7 @@ export function layout(title: string, context: PageContext, body: Html): Html {
 <link rel="stylesheet" href="/assets/serve.css">
 <script src="/assets/live.js" defer></script>
 </head>
-<body${context.live ? html` data-live-source="${context.live}"` : ''}>
+<body${context.live ? html` data-live-source="${context.live}"` : ''}${context.events ? html` data-events-source="${context.events}"` : ''}>
 <header>
 <a class="brand" href="/">coasty-temporal</a>
 <nav><a href="/">Inbox</a></nav>
@@ -326,6 +328,12 @@ export function processPage(view: ProcessView, context: PageContext): Html {
             </li>`,
         )}
       </ul>
+      ${
+        context.events
+          ? html`<h2>Activity</h2>
+              <ol class="activity" data-events></ol>`
+          : ''
+      }
       ${
         closed
           ? ''

@@ -4,6 +4,34 @@
 // new entries added, gone ones removed, changed ones replaced unless someone is typing in them.
 (() => {
   'use strict';
+  // A process page's activity: one line per event of its stream (GET /api/processes/{id}/events).
+  // Agent text goes in as text (textContent), never as markup.
+  const activity = document.querySelector('[data-events]');
+  const eventsSource = document.body.dataset.eventsSource;
+  if (activity && eventsSource && typeof EventSource !== 'undefined') {
+    const describe = (event) => {
+      const where = event.step || event.item || '';
+      const parts = [event.timestamp.slice(11, 19), event.type, where];
+      if (event.action && typeof event.action === 'object') {
+        parts.push(event.action.type + (event.action.url ? ` ${event.action.url}` : ''));
+      }
+      if (event.observation) parts.push(event.observation);
+      if (event.type === 'decision') parts.push(`${event.action} by ${event.by || 'the timeout policy'}`);
+      if (event.payload && event.payload.reason) parts.push(event.payload.reason);
+      if (event.status && event.type === 'process_finished') parts.push(event.status);
+      return parts.filter(Boolean).join(' · ');
+    };
+    const stream = new EventSource(eventsSource);
+    stream.onmessage = (message) => {
+      const event = JSON.parse(message.data);
+      const item = document.createElement('li');
+      item.dataset.eventId = event.id;
+      item.className = `event event-${event.type}`;
+      item.textContent = describe(event);
+      activity.append(item);
+    };
+  }
+
   const source = document.body.dataset.liveSource;
   if (!source || typeof EventSource === 'undefined') return;
 

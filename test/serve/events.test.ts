@@ -196,7 +196,6 @@ test('a chain with three runs, a paused run and a gate: each follower gets every
 
   await npm.finished;
   const browserEvents = await inBrowser;
-  await page.close();
   const ids = npm.seen.map((event) => event.id);
   assert.equal(new Set(ids).size, ids.length, 'no event twice');
   assert.deepEqual(
@@ -205,6 +204,18 @@ test('a chain with three runs, a paused run and a gate: each follower gets every
     'in order, no gap',
   );
   assert.deepEqual(browserEvents, npm.seen, 'Chromium got the same events');
+  // The process page draws its activity list from the same stream, one line per event, as text.
+  const processPage = await page.context().newPage();
+  await processPage.goto(`${s.serve.url}processes/${encodeURIComponent(chainId)}`);
+  await waitUntil('the activity list to hold every event', async () =>
+    (await processPage.locator('ol.activity li').count()) === npm.seen.length ? true : undefined,
+  );
+  const lines = await processPage.$$eval('ol.activity li', (items) =>
+    items.map((item) => item.dataset.eventId),
+  );
+  assert.deepEqual(lines, ids);
+  await processPage.close();
+  await page.close();
 
   const types = npm.seen
     .filter((event) => !event.run_event_id)
