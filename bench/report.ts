@@ -21,6 +21,7 @@ export const BENCHMARKS = [
   'batch',
   'latency',
   'worker-start',
+  'process-events',
 ] as const;
 
 export interface RunStatus {

@@ -28,6 +28,7 @@ const PLAN: Array<{ name: (typeof BENCHMARKS)[number]; limit: number; fullLimit:
   { name: 'worker-start', limit: 300, fullLimit: 600 },
   { name: 'resume', limit: 300, fullLimit: 900 },
   { name: 'concurrency', limit: 420, fullLimit: 1800 },
+  { name: 'process-events', limit: 300, fullLimit: 1200 },
   { name: 'batch', limit: 600, fullLimit: 3600 },
 ];
 

@@ -5,12 +5,12 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { cancelProcess, raiseBudget } from '../client/control';
 import { decide, type DecisionSent } from '../client/decide';
 import { InboxReader, type WaitingItem } from '../client/inbox';
-import { StaleRequest } from '../client/process-errors';
+import { ProcessNotFound, StaleRequest } from '../client/process-errors';
 import { SnapshotReader } from '../client/snapshot';
 import { isLoopbackHost, type Operators } from './config';
 import { DecisionReader } from './decisions';
@@ -371,8 +371,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
     const lastEventId =
       (typeof header === 'string' && header) ||
       (typeof query.last_event_id === 'string' ? query.last_event_id : '');
-    await readerOf(id).read(); // 404 for an unknown id, before the stream opens
-    const log = await eventLogs.open(id);
+    // Only history and the runs API are read: no query, signal or update reaches the process.
+    const log = await eventLogs.open(id).catch((error: unknown) => {
+      throw error instanceof WorkflowNotFoundError ? new ProcessNotFound(id) : error;
+    });
     let position = 0;
     try {
       if (lastEventId) position = await log.positionAfter(lastEventId, closing.signal);
