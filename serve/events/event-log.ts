@@ -3,6 +3,7 @@
 // hash of the process's first execution, the position and the event's source, so an id from another
 // process, another execution of the same id or another order is refused, never misread.
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { firstRunIdOf, processEvents, type EventSources, type ProcessEvent } from './process-events';
 
 export type LoggedEvent = ProcessEvent & { id: string };
@@ -30,6 +31,8 @@ export class ProcessEventLog {
     readonly workflowId: string,
     readonly firstRunId: string,
   ) {
+    // Each history long poll and run stream of the reader listens for its stop.
+    setMaxListeners(0, this.stopping.signal);
     this.reading = this.fill(sources);
   }
 
