@@ -135,7 +135,8 @@ test('a chain with three runs, a paused run and a gate: each follower gets every
   );
   chainId = handle.workflowId;
   const npm = followWithCuts(chainId, 3);
-  const page = await browser.newPage();
+  const context = await browser.newContext();
+  const page = await context.newPage();
   await page.goto(`${s.serve.url}signin`);
   await page.fill('input[name=token]', TOKEN);
   await page.click('button[type=submit]');
@@ -205,7 +206,7 @@ test('a chain with three runs, a paused run and a gate: each follower gets every
   );
   assert.deepEqual(browserEvents, npm.seen, 'Chromium got the same events');
   // The process page draws its activity list from the same stream, one line per event, as text.
-  const processPage = await page.context().newPage();
+  const processPage = await context.newPage();
   await processPage.goto(`${s.serve.url}processes/${encodeURIComponent(chainId)}`);
   await waitUntil('the activity list to hold every event', async () =>
     (await processPage.locator('ol.activity li').count()) === npm.seen.length ? true : undefined,
@@ -214,8 +215,7 @@ test('a chain with three runs, a paused run and a gate: each follower gets every
     items.map((item) => item.dataset.eventId),
   );
   assert.deepEqual(lines, ids);
-  await processPage.close();
-  await page.close();
+  await context.close();
 
   const types = npm.seen
     .filter((event) => !event.run_event_id)
@@ -301,6 +301,32 @@ test('twenty followers of a batch of 50 items all see the same events, each item
   assert.equal(new Set(finished).size, 50);
   assert.equal(first!.filter((event) => event.type === 'run_created').length, 50);
   assert.equal(first!.at(-1)!.type, 'process_finished');
+});
+
+test('a chain that waits for its budget: budget_waiting, then budget_raised when it is raised', async () => {
+  // Worst case of a run: 10 steps x 5 cents. The first run fits 55 cents; with its cost spent the second does not.
+  const handle = await startChain(
+    s.stack,
+    chain([agent('one', 'Open the portal [steps=2]'), agent('two', 'Download the invoice [steps=2]')], {
+      maxCostCents: 55,
+    }),
+    'events-budget',
+  );
+  const follower = readAll(handle.workflowId);
+  await waitUntil('the chain to wait for its budget', async () => {
+    const view = (await (await me.fetch(`/api/processes/${handle.workflowId}`)).json()) as {
+      snapshot: { status: string };
+    };
+    return view.snapshot.status === 'awaiting_budget' ? true : undefined;
+  });
+  assert.equal((await me.post(`/api/processes/${handle.workflowId}/budget`, { maxCostUsd: 2 })).status, 200);
+  assert.equal((await handle.result()).status, 'succeeded');
+  const types = (await follower).events.map((event) => event.type);
+  const waiting = types.indexOf('budget_waiting');
+  assert.ok(waiting > types.indexOf('run_created'), types.join(' '));
+  assert.equal(types[waiting + 1], 'budget_raised');
+  const raised = (await follower).events[waiting + 1] as Event & { max_cost_usd?: number };
+  assert.equal(raised.max_cost_usd, 2);
 });
 
 test('following a process adds nothing to its history', async () => {

@@ -311,6 +311,13 @@ test('every page and API answer of a process whose task uses a secret is free of
     const text = await (await ops.fetch(path)).text();
     assert.ok(!text.includes(SECRET), `${path} shows the secret after the end`);
   }
+  // The process's event stream carries the run's own events: the step that opened the URL, masked.
+  const events = await (
+    await ops.fetch(`/api/processes/${encodeURIComponent(handle.workflowId)}/events`)
+  ).text();
+  assert.ok(events.includes('"type":"process_finished"'));
+  assert.ok(events.includes('pw=[secret BANK]'), 'the step event is there, masked');
+  assert.ok(!events.includes(SECRET), 'the event stream shows the secret');
   assert.ok(!s.logs.join('\n').includes(SECRET));
   assert.ok(!s.logs.join('\n').includes(TOKEN));
   assert.ok(received.every((message) => !JSON.stringify(message).includes(SECRET)));
