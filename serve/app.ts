@@ -372,25 +372,27 @@ export async function buildApp(options: AppOptions): Promise<App> {
       (typeof header === 'string' && header) ||
       (typeof query.last_event_id === 'string' ? query.last_event_id : '');
     // Only history and the runs API are read: no query, signal or update reaches the process.
-    const log = await eventLogs.open(id).catch((error: unknown) => {
+    const stream = await eventLogs.open(id).catch((error: unknown) => {
       throw error instanceof WorkflowNotFoundError ? new ProcessNotFound(id) : error;
     });
     let position = 0;
     try {
-      if (lastEventId) position = await log.positionAfter(lastEventId, closing.signal);
+      if (lastEventId) position = await stream.positionAfter(lastEventId, closing.signal);
     } catch (error) {
       if (error instanceof EventLogProblem) throw new HttpProblem(400, 'unknown_event_id', error.message);
       throw error;
     }
-    if (log.done && position >= log.events.length) return reply.status(204).send();
+    if (stream.done && position >= stream.events.length) return reply.status(204).send();
     reply.hijack();
     await streamProcessEvents(
       reply.raw,
-      log,
+      stream,
       position,
       closing.signal,
       request.who?.readLink ? { 'Access-Control-Allow-Origin': '*' } : {},
     );
+    if (stream.failed !== undefined)
+      log(`events of ${id}: ${errorText(stream.failed)} (a reconnect reads again)`);
   });
   fastify.post('/api/processes/:id/read-link', async (request) => {
     const id = idParam(request);
