@@ -1,5 +1,6 @@
 // Every failure of the runs API, classified once. Pure (no Node built-ins, no I/O). The package
 // exports NON_RETRYABLE_ERROR_TYPES for a user's own retry policies (`nonRetryableErrorTypes`).
+import { oneLine, truncate } from '../core/text';
 import { REDACTED, redactBearer, secretRedactor, type Redact } from './redact';
 
 export interface CoastyApiErrorInit {
@@ -211,10 +212,9 @@ export function redact(text: string, secret?: string): string {
 
 export const QUOTE_LIMIT = 200;
 
-/** At most QUOTE_LIMIT characters of a body, on one line. */
+/** A body on one line, cut after QUOTE_LIMIT characters. */
 export function quoteBody(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > QUOTE_LIMIT ? `${flat.slice(0, QUOTE_LIMIT)}…` : flat;
+  return truncate(oneLine(text), QUOTE_LIMIT + 1);
 }
 
 export interface HttpFailure {

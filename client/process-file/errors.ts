@@ -1,3 +1,4 @@
+import { truncate } from '../../core/text';
 export type PathSegment = string | number;
 
 export interface ProcessFileIssue {
@@ -52,8 +53,7 @@ export function formatPath(path: readonly PathSegment[]): string {
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'an empty value';
-  if (typeof value === 'string')
-    return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === 'string') return JSON.stringify(truncate(value, 60));
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   return String(value);
