@@ -273,6 +273,11 @@ test('after the end: every cursor resumes the exact tail; the last one gets 204;
   }
   const anonymous = await fetch(new URL(eventsPath(chainId), s.serve.url));
   assert.equal(anonymous.status, 401);
+  const bearer = await fetch(new URL(eventsPath(chainId), s.serve.url), {
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
+  assert.equal(bearer.status, 200, 'an API client with an operator token');
+  assert.equal((await bearer.text()).match(/^data: /gm)?.length, chainEvents.length);
   assert.equal((await me.fetch(eventsPath('nobody-has-this-process'))).status, 404);
 
   // A signed read link: any origin, this process only, not another.
