@@ -48,11 +48,17 @@ program
     'activity slots: the number of runs followed at once',
     positiveInteger,
   )
-  .action(async (options: { taskQueue: string; maxConcurrentActivities?: number }) => {
+  .option(
+    '--metrics-port <port>',
+    "serve Prometheus metrics (the SDK's and ours) on 127.0.0.1:<port>/metrics (default: COASTY_METRICS_PORT, else none)",
+    positiveInteger,
+  )
+  .action(async (options: { taskQueue: string; maxConcurrentActivities?: number; metricsPort?: number }) => {
     const { runWorker } = await import('../worker/main');
     await runWorker({
       taskQueue: options.taskQueue,
       maxConcurrentActivities: options.maxConcurrentActivities,
+      metricsPort: options.metricsPort,
     });
   });
 

@@ -2,10 +2,13 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 import { RunsClient } from '../api/runs-client';
 import { createWorker, DEFAULT_TASK_QUEUE, workflowCodeSource } from './index';
+import { installMetrics, metricsPortOf } from './metrics';
 
 export interface RunWorkerOptions {
   taskQueue?: string;
   maxConcurrentActivities?: number;
+  /** Serve Prometheus metrics on this port (127.0.0.1); default COASTY_METRICS_PORT, else none. */
+  metricsPort?: number;
   log?: (line: string) => void;
 }
 
@@ -16,6 +19,8 @@ export interface RunWorkerOptions {
  */
 export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
   const log = options.log ?? ((line: string) => console.log(line));
+  const metricsPort = metricsPortOf(options.metricsPort);
+  if (metricsPort !== undefined) log(`Metrics: ${installMetrics(metricsPort)}`);
   const client = RunsClient.fromEnv();
   const { connectionOptions, namespace = 'default' } = loadClientConnectConfig();
   const connection = await NativeConnection.connect(connectionOptions);

@@ -30,6 +30,7 @@ import {
   type HumanDecision,
 } from './messages';
 import type { ApprovalTimeoutPolicy } from './process-types';
+import { recordDecision, RunMeter } from './metrics';
 import { StatusAttribute } from './status-attribute';
 
 export interface AgentRunInput {
@@ -62,6 +63,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     inbox: new ApprovalInbox(),
     approvals: [],
     status: new StatusAttribute<CoastyStatus>('creating'),
+    meter: new RunMeter(),
   };
   listenForDecisions(run, input);
 
@@ -88,6 +90,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     eventsHandled: 0,
   });
   run.status.set(created.status);
+  run.meter.created();
   const returnOnAwaitingHuman = (input.request.on_awaiting_human ?? 'pause') === 'pause';
 
   try {
@@ -95,6 +98,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     for (;;) {
       run.cursor = await streamRun({ runId: summary.runId, from: run.cursor, returnOnAwaitingHuman });
       summary = run.summary = run.cursor.summary;
+      run.meter.progress(summary, run.cursor);
       run.status.set(summary.status);
       if (summary.status !== 'awaiting_human' || !summary.awaiting) break;
       await answerPause(run, summary.awaiting, { input, activities, idempotencyKey });
@@ -120,11 +124,14 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     // activity timeout or failure, not as a CancelledFailure.
     const cancelled = CancellationScope.current().consideredCancelled;
     summary = run.summary = await stopRemoteRun(activities, summary, error);
+    run.meter.progress(summary);
+    run.meter.finished(summary.status);
     run.status.set(cancelled ? 'cancelled' : 'failed');
     if (cancelled) throw isCancellation(error) ? error : new CancelledFailure('agentRun was cancelled');
     throw failureWithCost(error, result(summary, run.approvals, run.cursor));
   }
 
+  run.meter.finished(summary.status);
   return result(summary, run.approvals, run.cursor);
 }
 
@@ -133,6 +140,7 @@ interface RunState {
   inbox: ApprovalInbox;
   approvals: ApprovalRecord[];
   status: StatusAttribute<CoastyStatus>;
+  meter: RunMeter;
   summary?: RunSummary;
   cursor?: StreamCursor;
 }
@@ -209,6 +217,7 @@ async function answerPause(
       pauseSince: pause.since,
     });
 
+  recordDecision(decided && decision ? decision.action : 'timeout', Date.parse(at) - Date.parse(pause.since));
   if (decided && decision) {
     approvals.push({ requestId: pause.requestId, reason: pause.reason, ...decision, at });
     await resume(decision.action, decision.message);

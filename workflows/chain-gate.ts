@@ -4,6 +4,7 @@
 import { ApplicationFailure, condition } from '@temporalio/workflow';
 import { timedOutApproval, type ApprovalInbox } from './approvals';
 import type { ChainProgress } from './messages';
+import { recordDecision } from './metrics';
 import type { ApprovalGateSpec } from './process-types';
 import type { StepRecord, StepVerdict } from './chain-result';
 
@@ -23,7 +24,8 @@ export async function awaitGate(
   const { inbox, question } = context;
   Object.assign(record, { state: 'awaiting_approval', question, attempts: 1 });
   inbox.open(gate.id);
-  context.onOpen({ requestId: gate.id, reason: question, stepId: gate.id, since: new Date().toISOString() });
+  const openedAt = new Date().toISOString();
+  context.onOpen({ requestId: gate.id, reason: question, stepId: gate.id, since: openedAt });
   let decided: boolean;
   try {
     decided = await condition(() => inbox.peek(gate.id) !== undefined, gate.timeoutSeconds * 1000);
@@ -33,6 +35,7 @@ export async function awaitGate(
   const decision = inbox.peek(gate.id);
   inbox.close(gate.id);
   const at = new Date().toISOString();
+  recordDecision(decided && decision ? decision.action : 'timeout', Date.parse(at) - Date.parse(openedAt));
 
   if (decided && decision) {
     const { requestId: _requestId, ...rest } = decision;

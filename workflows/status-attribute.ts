@@ -1,5 +1,6 @@
 // A workflow's CoastyStatus, in one place for agentRun, runChain and runBatch.
 import { coastyStatusKey } from './messages';
+import { recordBudgetWait } from './metrics';
 import { upsertSearchAttributes } from './search-attributes';
 
 /** A workflow's CoastyStatus: kept for its progress query, written to the server when it changes. */
@@ -13,6 +14,7 @@ export class StatusAttribute<S extends string | undefined> {
   set(next: NonNullable<S>): void {
     if (next === this.current) return;
     this.current = next;
+    if (next === 'awaiting_budget') recordBudgetWait();
     this.write();
   }
 

@@ -1,0 +1,36 @@
+// The worker's Prometheus endpoint: the SDK's own worker metrics and ours (workflows/metrics.ts),
+// both recorded through the SDK's meter, on one `/metrics`. The runtime is process-wide and is set
+// once, before the first connection.
+import { Runtime } from '@temporalio/worker';
+
+export const METRICS_PORT_VARIABLE = 'COASTY_METRICS_PORT';
+
+/** The port from `--metrics-port` or COASTY_METRICS_PORT; undefined for none. Throws a clear error for a bad one. */
+export function metricsPortOf(
+  flag: number | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): number | undefined {
+  if (flag !== undefined) return flag;
+  const raw = env[METRICS_PORT_VARIABLE]?.trim();
+  if (!raw) return undefined;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port < 1 || port > 65535)
+    throw new Error(`${METRICS_PORT_VARIABLE} must be a port from 1 to 65535, got "${raw}"`);
+  return port;
+}
+
+/** Serves metrics on http://<host>:<port>/metrics for this process; returns that address. */
+export function installMetrics(port: number, host = '127.0.0.1'): string {
+  Runtime.install({
+    telemetryOptions: {
+      metrics: {
+        prometheus: {
+          bindAddress: `${host}:${port}`,
+          countersTotalSuffix: true,
+          useSecondsForDurations: true,
+        },
+      },
+    },
+  });
+  return `http://${host}:${port}/metrics`;
+}
