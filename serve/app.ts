@@ -176,6 +176,18 @@ export async function buildApp(options: AppOptions): Promise<App> {
   };
 
   const fastify = Fastify({ logger: false, trustProxy: options.trustProxy ?? false, bodyLimit: 64 * 1024 });
+  // Every handler run is tracked until it settles: one whose client went away (a closed browser)
+  // still reads Temporal, and stop() must wait for it, not only for the open connections.
+  const handlersInFlight = new Set<Promise<unknown>>();
+  fastify.addHook('onRoute', (route) => {
+    const handler = route.handler as (this: unknown, ...args: unknown[]) => unknown;
+    route.handler = function (this: unknown, ...args: unknown[]) {
+      const running = Promise.resolve(handler.apply(this, args));
+      handlersInFlight.add(running);
+      void running.finally(() => handlersInFlight.delete(running)).catch(() => undefined);
+      return running;
+    } as typeof route.handler;
+  });
   await fastify.register(cookie);
   await fastify.register(formbody);
 
@@ -587,6 +599,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     await Promise.all([inbox, ...processTopics.values()].map((topic) => topic.stop()));
     await eventLogs?.close();
     await fastify.close();
+    await Promise.allSettled([...handlersInFlight]);
   };
   return { fastify, inbox, close };
 }
