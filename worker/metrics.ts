@@ -2,8 +2,12 @@
 // both recorded through the SDK's meter, on one `/metrics`. The runtime is process-wide and is set
 // once, before the first connection.
 import { Runtime } from '@temporalio/worker';
+import { METRIC_NAMES } from '../workflows/names';
 
 export const METRICS_PORT_VARIABLE = 'COASTY_METRICS_PORT';
+
+/** Seconds: up to a minute, ten, half an hour, one, four and twenty-four hours, three days. */
+export const APPROVAL_WAIT_BUCKETS = [1, 10, 60, 300, 600, 1800, 3600, 4 * 3600, 24 * 3600, 3 * 24 * 3600];
 
 /** The port from `--metrics-port` or COASTY_METRICS_PORT; undefined for none. Throws a clear error for a bad one. */
 export function metricsPortOf(
@@ -28,6 +32,8 @@ export function installMetrics(port: number, host = '127.0.0.1'): string {
           bindAddress: `${host}:${port}`,
           countersTotalSuffix: true,
           useSecondsForDurations: true,
+          // A person answers in seconds to days, not in the SDK's default 50 ms to 10 s.
+          histogramBucketOverrides: { [METRIC_NAMES.approvalWait]: APPROVAL_WAIT_BUCKETS },
         },
       },
     },

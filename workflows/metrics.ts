@@ -4,18 +4,7 @@
 // labels (namespace, task_queue, workflow_type) and ours, all bounded: never a run id or a task.
 import { metricMeter } from '@temporalio/workflow';
 import type { RunSummary, StreamCursor } from '../activities/types';
-
-export const METRIC_NAMES = {
-  runsCreated: 'coasty_runs_created',
-  runsFinished: 'coasty_runs_finished',
-  stepsBilled: 'coasty_agent_steps_billed',
-  costCents: 'coasty_cost_cents',
-  streamReconnects: 'coasty_stream_reconnects',
-  streamRetries: 'coasty_stream_retries',
-  approvalWait: 'coasty_approval_wait_seconds',
-  decisions: 'coasty_decisions',
-  budgetWaits: 'coasty_budget_waits',
-} as const;
+import { METRIC_NAMES } from './names';
 
 export type DecisionKind = 'approve' | 'reject' | 'timeout';
 

@@ -45,3 +45,16 @@ export const ACTIVITY_NAMES_PATCH = 'coasty-prefixed-activity-names';
 export function isStreamActivityType(name: string | null | undefined): boolean {
   return name === ACTIVITY_TYPE_NAMES.streamRun || name === LEGACY_ACTIVITY_TYPE_NAMES.streamRun;
 }
+
+/** Our metric names (workflows/metrics.ts records them; Prometheus adds `_total` to counters). */
+export const METRIC_NAMES = {
+  runsCreated: 'coasty_runs_created',
+  runsFinished: 'coasty_runs_finished',
+  stepsBilled: 'coasty_agent_steps_billed',
+  costCents: 'coasty_cost_cents',
+  streamReconnects: 'coasty_stream_reconnects',
+  streamRetries: 'coasty_stream_retries',
+  approvalWait: 'coasty_approval_wait_seconds',
+  decisions: 'coasty_decisions',
+  budgetWaits: 'coasty_budget_waits',
+} as const;

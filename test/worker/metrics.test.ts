@@ -89,6 +89,7 @@ test('one scrape: the SDK metrics and ours, equal to the emulator counters after
   assert.equal(sum(text, 'coasty_cost_cents_total'), Math.round(counters.cost_usd_billed * 100));
   assert.equal(sum(text, 'coasty_decisions_total', { decision: 'approve' }), 1);
   assert.equal(sum(text, 'coasty_approval_wait_seconds_count'), 1, 'one observation per decision');
+  assert.match(text, /coasty_approval_wait_seconds_bucket\{[^}]*le="3600"/, 'buckets sized for people');
   assert.ok(sum(text, 'temporal_workflow_completed_total') >= 23, "the SDK's own worker metrics are there");
   assert.match(text, /taskQueue="test-metrics-/);
   // Labels are bounded: no run id, no workflow id, no task text, no secret.
