@@ -6,12 +6,20 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type LogEntry, type Worker } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  type LogEntry,
+  type TelemetryOptions,
+  type Worker,
+} from '@temporalio/worker';
 import { RunsClient } from '../api/runs-client';
 import { dataConverterFromEnv } from '../codec';
 import { DEFAULT_SERVE_PORT } from '../serve/config';
 import { startEmulator, type RunningEmulator } from '../emulator';
 import { createWorker, DEFAULT_TASK_QUEUE } from '../worker';
+import { metricsPortOf, metricsTelemetry } from '../worker/metrics';
 import { startDevServer, type DevServer } from './dev-server';
 import {
   acquireStackLock,
@@ -84,8 +92,10 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
   try {
     mkdirSync(dir, { recursive: true });
     const workerLog = join(dir, 'worker.log');
-    installQuietRuntime(workerLog);
-    const notes: string[] = [];
+    const metricsPort = metricsPortOf(undefined, env);
+    const metrics = metricsPort === undefined ? undefined : metricsTelemetry(metricsPort);
+    installQuietRuntime(workerLog, metrics?.telemetryOptions);
+    const notes: string[] = metrics ? [`worker metrics: ${metrics.url}`] : [];
     const temporalPort = await choosePort('COASTY_TEMPORAL_PORT', DEFAULT_TEMPORAL_PORT, 'Temporal', env);
     const uiPort = await choosePort('COASTY_UI_PORT', DEFAULT_UI_PORT, 'Temporal Web UI', env);
     for (const choice of [temporalPort, uiPort]) if (choice.note) notes.push(choice.note);
@@ -203,11 +213,13 @@ let runtimeInstalled = false;
  * The worker's own log lines would tear the live view apart: they go to `.coasty-temporal/worker.log`.
  * And the SDK's default of shutting every worker down on SIGINT is turned off (see shutdownSignals).
  */
-function installQuietRuntime(path: string): void {
+function installQuietRuntime(path: string, telemetryOptions?: TelemetryOptions): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
     Runtime.install({
+      // With COASTY_METRICS_PORT: the SDK's worker metrics and ours on one Prometheus endpoint.
+      ...(telemetryOptions ? { telemetryOptions } : {}),
       // Ctrl-C belongs to the command: it stops watching first, and stops the worker only when it is safe.
       shutdownSignals: [],
       logger: new DefaultLogger('INFO', (entry: LogEntry) => {

@@ -1,7 +1,7 @@
 // The worker's Prometheus endpoint: the SDK's own worker metrics and ours (workflows/metrics.ts),
 // both recorded through the SDK's meter, on one `/metrics`. The runtime is process-wide and is set
 // once, before the first connection.
-import { Runtime } from '@temporalio/worker';
+import { Runtime, type TelemetryOptions } from '@temporalio/worker';
 import { METRIC_NAMES } from '../workflows/names';
 
 export const METRICS_PORT_VARIABLE = 'COASTY_METRICS_PORT';
@@ -23,9 +23,12 @@ export function metricsPortOf(
   return port;
 }
 
-/** Serves metrics on http://<host>:<port>/metrics for this process; returns that address. */
-export function installMetrics(port: number, host = '127.0.0.1'): string {
-  Runtime.install({
+/** The runtime's telemetry that serves metrics on http://<host>:<port>/metrics, and that address. */
+export function metricsTelemetry(
+  port: number,
+  host = '127.0.0.1',
+): { telemetryOptions: TelemetryOptions; url: string } {
+  return {
     telemetryOptions: {
       metrics: {
         prometheus: {
@@ -37,6 +40,13 @@ export function installMetrics(port: number, host = '127.0.0.1'): string {
         },
       },
     },
-  });
-  return `http://${host}:${port}/metrics`;
+    url: `http://${host}:${port}/metrics`,
+  };
+}
+
+/** Serves metrics for this process (installs the SDK runtime: before the first connection); returns the address. */
+export function installMetrics(port: number, host = '127.0.0.1'): string {
+  const { telemetryOptions, url } = metricsTelemetry(port, host);
+  Runtime.install({ telemetryOptions });
+  return url;
 }
