@@ -28,7 +28,7 @@ import {
 const { full, values } = parseFlags(['items', 'followers']);
 const ITEMS = numberFlag(values.items, full ? 200 : 50);
 const FOLLOWERS = numberList(values.followers, full ? [1, 20, 100] : [1, 20]);
-const PEER_GOAL_MB = 2;
+const FOLLOWER_GOAL_MB = 2;
 
 const bench = startResult(
   'process-events',
@@ -101,6 +101,9 @@ try {
   for (const followers of FOLLOWERS) {
     const before = procStats(serve.pid!);
     const started = performance.now();
+    // The resident set while this stage runs (VmHWM is the peak of the whole process life).
+    let stageRssMb = before.rssMb;
+    const sampler = setInterval(() => (stageRssMb = Math.max(stageRssMb, procStats(serve.pid!).rssMb)), 100);
     const handle = await temporal.client.workflow.start(runBatch, {
       taskQueue,
       workflowId: uniqueId(`events-batch-${followers}`),
@@ -112,6 +115,7 @@ try {
       600_000,
     );
     await handle.result();
+    clearInterval(sampler);
     if (new Set(counts).size !== 1)
       throw new Error(`followers got different event counts: ${[...new Set(counts)]}`);
     const after = procStats(serve.pid!);
@@ -119,7 +123,7 @@ try {
       followers,
       events: counts[0]!,
       cpuSeconds: round(after.cpuSeconds - before.cpuSeconds, 2),
-      peakRssMb: after.peakRssMb,
+      peakRssMb: Math.max(stageRssMb, after.rssMb),
       seconds: round((performance.now() - started) / 1000, 1),
     });
     console.error(`bench: ${followers} followers: ${JSON.stringify(rows.at(-1))}`);
@@ -140,12 +144,12 @@ const cpuPerFollowerMs = extra > 0 ? round(((most.cpuSeconds - one.cpuSeconds) /
 const rssPerFollowerMb = extra > 0 ? round((most.peakRssMb - one.peakRssMb) / extra, 2) : 0;
 bench.table({
   title: `serve while followers read one batch of ${ITEMS} items from start to end (its own process)`,
-  columns: ['followers', 'events each', 'serve CPU (s)', 'serve peak RSS (MB)', 'batch wall time (s)'],
+  columns: ['followers', 'events each', 'serve CPU (s)', 'serve RSS at most (MB)', 'batch wall time (s)'],
   rows: rows.map((row) => [row.followers, row.events, row.cpuSeconds, row.peakRssMb, row.seconds]),
 });
 bench.goal({
-  goal: `one more follower of a process costs serve under ${PEER_GOAL_MB} MB (the log is shared)`,
-  met: rssPerFollowerMb < PEER_GOAL_MB,
+  goal: `one more follower of a process costs serve under ${FOLLOWER_GOAL_MB} MB (the log is shared)`,
+  met: rssPerFollowerMb < FOLLOWER_GOAL_MB,
   measured: `${rssPerFollowerMb} MB and ${cpuPerFollowerMs} ms of CPU per follower beyond the first (${one.followers} vs ${most.followers} followers, ${most.events} events each)`,
 });
 bench.note(

@@ -102,32 +102,14 @@ export async function openPauses(client: Client, workflowId: string, requestId?:
   const snapshot = await new SnapshotReader(client, workflowId).read();
   let pauses = snapshot.pauses;
   if (requestId) pauses = pauses.filter((pause) => pause.requestId === requestId);
-  if (pauses.length === 0) {
-    // A process that ended while it was read (its progress query then fails or times out) has no open
-    // pause: that is a stale decision, not an unavailable process.
-    if (snapshot.progressError && snapshot.execution === 'RUNNING') {
-      const now = await client.workflow
-        .getHandle(workflowId)
-        .describe()
-        .catch(() => undefined);
-      const status = now?.status.name;
-      if (status && status !== 'RUNNING') {
-        const ended = {
-          ...snapshot,
-          progressError: undefined,
-          execution: status,
-          status: status.toLowerCase(),
-        };
-        throw notWaiting(ended, requestId);
-      }
-    }
-    throw notWaiting(snapshot, requestId);
-  }
+  if (pauses.length === 0) throw notWaiting(snapshot, requestId);
   return pauses;
 }
 
 function notWaiting(snapshot: Snapshot, requestId?: string): Error {
-  if (snapshot.progressError) return new ProgressUnavailable(snapshot.workflowId, snapshot.progressError);
+  // A process that has ended has no open pause, whether or not its progress could be read.
+  if (snapshot.progressError && snapshot.execution === 'RUNNING')
+    return new ProgressUnavailable(snapshot.workflowId, snapshot.progressError);
   if (requestId) return new StaleRequest(snapshot.workflowId, requestId, `status ${snapshot.status}`);
   return new NothingAwaiting(snapshot.workflowId, snapshot.status, snapshot.budget);
 }

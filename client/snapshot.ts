@@ -144,6 +144,13 @@ export class SnapshotReader {
       progress = await this.query(this.workflowId);
     } catch (error) {
       base.progressError = explainQueryError(error, description.taskQueue);
+      // A process that ended while it was read (its query then fails or times out): say it ended.
+      const now = await handle.describe().catch(() => undefined);
+      if (now && now.status.name !== 'RUNNING') {
+        base.execution = now.status.name;
+        base.status = now.status.name.toLowerCase();
+        base.closedAt = now.closeTime?.toISOString();
+      }
       return base;
     }
     const kindOf = (progress as { kind?: string } | undefined)?.kind;

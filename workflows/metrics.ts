@@ -1,7 +1,7 @@
 // Our metrics, recorded from workflow code through the SDK's metric meter: nothing is recorded while a
 // history replays, so a worker restart or a cache eviction never counts a run, a step or a cent twice.
 // They reach the worker's Prometheus endpoint beside the SDK's own (`--metrics-port`), with the SDK's
-// labels (namespace, task_queue, workflow_type) and ours, all bounded: never a run id or a task.
+// labels (namespace, taskQueue, workflowType) and ours, all bounded: never a run id or a task.
 import { metricMeter } from '@temporalio/workflow';
 import type { RunSummary, StreamCursor } from '../activities/types';
 import { METRIC_NAMES } from './names';

@@ -53,15 +53,15 @@ export class ProcessEventLog {
   /** Resolves when an event is added, the log ends, `signal` aborts or `ms` pass. */
   changed(signal: AbortSignal, ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const onAbort = () => done();
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.wake.push(done);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
+        signal.removeEventListener('abort', done);
+        this.wake = this.wake.filter((wake) => wake !== done);
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      this.wake.push(done);
     });
   }
 

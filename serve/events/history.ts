@@ -19,16 +19,14 @@ export function isCloseEvent(event: HistoryEvent): boolean {
   return CLOSE_TYPES.has(event.eventType!);
 }
 
-/** Each event of the execution (`runId`, or the latest run) and of the runs it continued as new, in order. */
+/** Each event of the execution `runId` and of the runs it continued as new, in order. */
 export async function* followHistory(
   client: Client,
   workflowId: string,
-  runId: string | undefined,
+  runId: string,
   signal: AbortSignal,
 ): AsyncGenerator<HistoryEvent & { runId: string }> {
-  let current: string | undefined =
-    runId ??
-    (await client.withAbortSignal(signal, () => client.workflow.getHandle(workflowId).describe())).runId;
+  let current: string | undefined = runId;
   while (current) {
     let nextPageToken: Uint8Array | undefined;
     let seen = 0;
