@@ -2,11 +2,17 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ConflictError } from '../api/errors';
 import { RunsClient } from '../api/runs-client';
 import type { Run } from '../api/types';
+import {
+  webhookUrlFor,
+  WEBHOOK_SECRET_VARIABLE,
+  WEBHOOK_URL_VARIABLE,
+  type WebhookSettings,
+} from '../api/webhooks';
 import { secretEnvName, substituteSecrets } from '../core/secrets';
 import { toActivityFailure } from './failures';
 import { redactSummary, secretRedactor, sourceSecrets, workerSecrets, type SecretSource } from './secrets';
 import { followRun } from './stream-run';
-import { emptySummary, summaryFromRun } from './summary';
+import { applyEventTo, emptySummary, summaryFromRun } from './summary';
 import type {
   CreatedRun,
   CreateRunInput,
@@ -22,9 +28,16 @@ export interface ActivityDependencies {
   env?: NodeJS.ProcessEnv;
   /** Instead of `env`: a function from NAME to the value. */
   secrets?: SecretSource;
+  /** Where runs with `delivery: webhook` send their events (COASTY_WEBHOOK_URL, COASTY_WEBHOOK_SECRET). */
+  webhook?: WebhookSettings;
 }
 
-export function createActivities({ client: plainClient, env = process.env, secrets }: ActivityDependencies) {
+export function createActivities({
+  client: plainClient,
+  env = process.env,
+  secrets,
+  webhook,
+}: ActivityDependencies) {
   const fromSource = secrets && sourceSecrets(secrets);
   const secretValue = fromSource?.value ?? ((name: string) => env[secretEnvName(name)]);
   /** For summaries: what the agent reports, with the worker's secrets masked. */
@@ -39,7 +52,8 @@ export function createActivities({ client: plainClient, env = process.env, secre
 
   return {
     /** Creates the run exactly once: the idempotency key is the same on every retry and replay. */
-    async createRun({ idempotencyKey, request }: CreateRunInput): Promise<CreatedRun> {
+    async createRun({ idempotencyKey, request, webhook: byWebhook }: CreateRunInput): Promise<CreatedRun> {
+      const webhookUrl = byWebhook ? webhookUrlOf(webhook) : undefined;
       let task: string;
       try {
         task = substituteSecrets(request.task, secretValue);
@@ -49,7 +63,7 @@ export function createActivities({ client: plainClient, env = process.env, secre
       }
       try {
         const run = await client.createRun(
-          { ...request, task },
+          { ...request, task, ...(webhookUrl ? { webhook_url: webhookUrl } : {}) },
           { idempotencyKey, signal: Context.current().cancellationSignal },
         );
         // Never return the run object: its `task` holds the secrets' values.
@@ -91,9 +105,12 @@ export function createActivities({ client: plainClient, env = process.env, secre
       }
     },
 
+    /** The run object as a summary; at a pause, the pause as the run object tells it (webhook delivery reads it so). */
     async getRunSummary({ runId }: { runId: string }): Promise<RunSummary> {
       try {
-        return redactSummary(summaryFromRun(await client.getRun(runId), emptySummary(runId)), redactText);
+        const run = await client.getRun(runId);
+        const summary = summaryFromRun(run, emptySummary(runId));
+        return redactSummary({ ...summary, awaiting: await pauseOfRun(client, run) }, redactText);
       } catch (error) {
         throw toActivityFailure(error, redact, runId);
       }
@@ -114,6 +131,49 @@ export function isAtPause(run: Run, since: string | undefined): boolean {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/** Reading a run's events for the pause it waits at gives up after this; the run object then tells it. */
+const PAUSE_EVENT_TIMEOUT_MS = 10_000;
+
+/**
+ * The pause a run waits at, as stream delivery knows it: its `awaiting_human` event (the event id
+ * names it; the proposed action is only there), found by reading the run's events up to it. Without
+ * that event in time, the run object's reason and start, and an id from the start.
+ */
+async function pauseOfRun(client: RunsClient, run: Run): Promise<RunSummary['awaiting']> {
+  const pause = run.status === 'awaiting_human' ? run.awaiting_human : null;
+  if (!pause) return undefined;
+  const fromRun = { requestId: `pause-${pause.since}`, reason: pause.reason, since: pause.since };
+  const signal = AbortSignal.any([
+    Context.current().cancellationSignal,
+    AbortSignal.timeout(PAUSE_EVENT_TIMEOUT_MS),
+  ]);
+  try {
+    for await (const event of client.streamEvents(run.id, { signal })) {
+      if (event.type !== 'awaiting_human') continue;
+      const found = applyEventTo(emptySummary(run.id), event).awaiting!;
+      if (isAtPause(run, found.since)) return found;
+    }
+  } catch {
+    // The run object's account of the pause will do.
+  }
+  return fromRun;
+}
+
+/** The webhook_url for this activity's workflow; a worker without webhook settings cannot create such a run. */
+function webhookUrlOf(settings: WebhookSettings | undefined): string {
+  if (!settings) {
+    throw ApplicationFailure.nonRetryable(
+      `this process asks for delivery: webhook, but the worker has no receiver: start it with ` +
+        `${WEBHOOK_URL_VARIABLE} (the receiver's public URL, e.g. https://inbox.example.com/webhooks/runs) and ` +
+        `${WEBHOOK_SECRET_VARIABLE} (the runs API's webhook secret), or use delivery: stream`,
+      'WebhookNotConfigured',
+    );
+  }
+  const workflowId = Context.current().info.workflowExecution?.workflowId;
+  if (!workflowId) throw ApplicationFailure.nonRetryable('delivery: webhook needs a workflow to route to');
+  return webhookUrlFor(settings, workflowId);
+}
 
 /**
  * The key is this execution's own, so a 409 on create means an earlier attempt sent it with another

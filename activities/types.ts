@@ -6,6 +6,11 @@ export interface CreateRunInput {
   idempotencyKey: string;
   /** The request as the workflow knows it: `{{secret.NAME}}` placeholders are still in `task`. */
   request: CreateRunRequest;
+  /**
+   * Webhook delivery: the run is created with a `webhook_url` to the worker's receiver, routed to
+   * this workflow (the URL is made here, from the worker's settings, and never enters history).
+   */
+  webhook?: true;
 }
 
 export interface CreatedRun {

@@ -17,6 +17,7 @@ import {
 import { RunsClient } from '../api/runs-client';
 import { dataConverterFromEnv } from '../codec';
 import { DEFAULT_SERVE_PORT } from '../serve/config';
+import { WEBHOOK_PATH } from '../serve/webhooks/route';
 import { startEmulator, type RunningEmulator } from '../emulator';
 import { createWorker, DEFAULT_TASK_QUEUE } from '../worker';
 import { metricsPortOf, metricsTelemetry } from '../worker/metrics';
@@ -124,22 +125,6 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     stops.push(() => connection.close());
     const runsClient = new RunsClient({ baseUrl: emulator.baseUrl, apiKey });
     stops.push(() => runsClient.close());
-    const worker: Worker = await createWorker({
-      connection,
-      namespace: server.namespace,
-      taskQueue,
-      client: runsClient,
-      env,
-      // The live view reads each run's steps from the stream activity's heartbeats: send them often.
-      maxHeartbeatThrottleInterval: '1s',
-      shutdownForceTime: '15s',
-    });
-    const running = worker.run();
-    stops.push(async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running.catch((error: Error) => log(`worker: ${error.message}`));
-    });
-
     // The web inbox (serve/): loaded here, not at the top, so the worker SDK's users need no HTTP framework.
     const servePort = await choosePort('COASTY_SERVE_PORT', DEFAULT_SERVE_PORT, 'serve (web inbox)', env);
     if (servePort.note) notes.push(servePort.note);
@@ -156,6 +141,9 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       port: servePort.port,
       env,
       runs: runsClient,
+      // The emulator's deliveries for runs with `delivery: webhook` come to serve's receiver.
+      webhookSecret: emulator.webhookSecret,
+      ...(metrics ? { meter: Runtime.instance().metricMeter } : {}),
       log: (line: string) => appendLine(serveLog, line),
     };
     const serve = await startServe(serveOptions).catch(async (error: NodeJS.ErrnoException) => {
@@ -166,6 +154,28 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       return started;
     });
     stops.push(() => serve.stop());
+
+    const worker: Worker = await createWorker({
+      connection,
+      namespace: server.namespace,
+      taskQueue,
+      client: runsClient,
+      env,
+      // The live view reads each run's steps from the stream activity's heartbeats: send them often.
+      maxHeartbeatThrottleInterval: '1s',
+      shutdownForceTime: '15s',
+      coasty: {
+        webhook: {
+          url: new URL(WEBHOOK_PATH.slice(1), serve.url).toString(),
+          secret: emulator.webhookSecret,
+        },
+      },
+    });
+    const running = worker.run();
+    stops.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch((error: Error) => log(`worker: ${error.message}`));
+    });
 
     const record: StackRecord = {
       version: 1,

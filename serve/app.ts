@@ -12,6 +12,8 @@ import { decide, type DecisionSent } from '../client/decide';
 import { InboxReader, type WaitingItem } from '../client/inbox';
 import { ProcessNotFound, StaleRequest } from '../client/process-errors';
 import { SnapshotReader } from '../client/snapshot';
+import type { MetricMeter } from '@temporalio/common';
+import { signalRunState } from '../client/run-state';
 import { isLoopbackHost, type Operators } from './config';
 import { DecisionReader } from './decisions';
 import { html, type Html } from './html';
@@ -34,6 +36,8 @@ import {
   type ProcessView,
 } from './pages';
 import { operatorOfToken, SESSION_COOKIE, sameSecret, Sessions, type Session } from './sessions';
+import { WebhookReceiver } from './webhooks/receiver';
+import { registerWebhookRoute, WEBHOOK_PATH } from './webhooks/route';
 
 export interface AppOptions {
   client: Client;
@@ -49,12 +53,15 @@ export interface AppOptions {
   recentSteps?: RecentSteps;
   /** The runs API and the secrets to mask, for each process's event stream; without it the stream is a 503. */
   events?: Omit<EventSources, 'client'>;
+  /** The runs API's webhook secret: deliveries on POST /webhooks/runs signal their workflows. */
+  webhooks?: { secret: string; meter?: MetricMeter };
   log: (line: string) => void;
 }
 
 export interface App {
   fastify: FastifyInstance;
   inbox: LiveTopic<WaitingItem[]>;
+  webhooks?: WebhookReceiver;
   /** Ends every change stream and every poller, and waits for reads in flight. */
   close(): Promise<void>;
 }
@@ -74,7 +81,8 @@ const ASSETS: Record<string, { type: string; file: URL }> = {
   'live.js': { type: 'text/javascript; charset=utf-8', file: new URL('./static/live.js', import.meta.url) },
   'serve.css': { type: 'text/css; charset=utf-8', file: new URL('./static/serve.css', import.meta.url) },
 };
-const PUBLIC_PATHS = new Set(['/signin', '/link', '/healthz']);
+// The webhook path checks its own signatures: the runs API has no session.
+const PUBLIC_PATHS = new Set(['/signin', '/link', '/healthz', WEBHOOK_PATH]);
 const EVENTS_PATH = /^\/api\/processes\/([^/]+)\/events$/;
 const READ_LINK_TTL_SECONDS = 24 * 60 * 60;
 const MAX_MESSAGE_CHARS = 2000;
@@ -188,6 +196,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
       return running;
     } as typeof route.handler;
   });
+  const webhooks =
+    options.webhooks &&
+    new WebhookReceiver({
+      secret: options.webhooks.secret,
+      meter: options.webhooks.meter,
+      signal: (workflowId, change) => signalRunState(client, workflowId, change),
+    });
+  if (webhooks) await registerWebhookRoute(fastify, webhooks);
   await fastify.register(cookie);
   await fastify.register(formbody);
 
@@ -601,7 +617,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     await fastify.close();
     await Promise.allSettled([...handlersInFlight]);
   };
-  return { fastify, inbox, close };
+  return { fastify, inbox, close, ...(webhooks ? { webhooks } : {}) };
 }
 
 function htmlDone(verb: string, reason: string): Html {

@@ -2,8 +2,10 @@
 // on a Temporal client like every other command. Loopback by default; another host needs operator tokens.
 import { dollars } from '../core/money';
 import type { Client } from '@temporalio/client';
+import type { MetricMeter } from '@temporalio/common';
 import { secretRedactor } from '../activities/secrets';
 import type { RunsClient } from '../api/runs-client';
+import { WEBHOOK_SECRET_VARIABLE } from '../api/webhooks';
 import type { WaitingItem } from '../client/inbox';
 import { buildApp } from './app';
 import {
@@ -18,6 +20,8 @@ import {
 import { linkUrl } from './links';
 import { Notifier, slackEscape, type SlackMessage } from './notify';
 import { RecentSteps } from './recent-steps';
+import type { WebhookReceiver } from './webhooks/receiver';
+import { WEBHOOK_PATH } from './webhooks/route';
 
 export { DEFAULT_SERVE_PORT, ServeConfigError };
 
@@ -40,6 +44,13 @@ export interface ServeOptions {
    * COASTY_SECRET_* values of `env`: give serve the workers' secrets). Without it: the last action.
    */
   runs?: RunsClient;
+  /**
+   * The runs API's webhook secret: with it serve receives webhook deliveries on `POST /webhooks/runs`
+   * (default COASTY_WEBHOOK_SECRET; without one that path is a 404).
+   */
+  webhookSecret?: string;
+  /** Where the receiver counts deliveries (the SDK runtime's meter, for one Prometheus endpoint). */
+  meter?: MetricMeter;
   /** How long signed links in notifications live (default 24 h). */
   linkTtlSeconds?: number;
   log?: (line: string) => void;
@@ -53,6 +64,8 @@ export interface RunningServe {
   port: number;
   /** Operator tokens are required (false: open mode on loopback). */
   signIn: boolean;
+  /** With a webhook secret: the receiver (its counts) and its public URL, for COASTY_WEBHOOK_URL. */
+  webhooks?: { receiver: WebhookReceiver; url: string };
   stop(): Promise<void>;
 }
 
@@ -69,6 +82,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   }
   const linkSecret = linkSecretFromEnv(env);
   const notifyUrl = notifyUrlFromEnv(env);
+  const webhookSecret = options.webhookSecret ?? (env[WEBHOOK_SECRET_VARIABLE]?.trim() || undefined);
   const app = await buildApp({
     client: options.client,
     operators,
@@ -78,6 +92,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     trustProxy: options.trustProxy,
     recentSteps: options.runs ? new RecentSteps(options.runs, secretRedactor(env)) : undefined,
     events: options.runs ? { runs: options.runs, redact: secretRedactor(env) } : undefined,
+    webhooks: webhookSecret ? { secret: webhookSecret, meter: options.meter } : undefined,
     log,
   });
   const address = await app.fastify.listen({ host, port: options.port ?? DEFAULT_SERVE_PORT });
@@ -110,6 +125,9 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     publicUrl,
     port: port.port,
     signIn: operators.size > 0,
+    ...(app.webhooks
+      ? { webhooks: { receiver: app.webhooks, url: new URL(WEBHOOK_PATH.slice(1), publicUrl).toString() } }
+      : {}),
     async stop() {
       unsubscribe?.();
       release?.();

@@ -8,6 +8,7 @@ export type RunSettings = Pick<
   | 'maxSteps'
   | 'deadlineSeconds'
   | 'onAwaitingHuman'
+  | 'delivery'
   | 'approvalTimeoutSeconds'
   | 'approvalTimeoutPolicy'
 >;
@@ -30,6 +31,8 @@ export function agentRunInput(settings: RunSettings, task: string, stepKey: stri
     approvalTimeout: settings.approvalTimeoutSeconds * 1000,
     approvalTimeoutPolicy:
       settings.approvalTimeoutPolicy === 'fail' ? 'cancel' : settings.approvalTimeoutPolicy,
+    // Only when asked for: inputs of stream runs stay as they were before webhook delivery existed.
+    ...(settings.delivery === 'webhook' ? { delivery: 'webhook' as const } : {}),
   };
 }
 

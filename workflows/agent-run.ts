@@ -29,9 +29,10 @@ import {
   type CoastyStatus,
   type HumanDecision,
 } from './messages';
-import type { ApprovalTimeoutPolicy } from './process-types';
+import type { ApprovalTimeoutPolicy, Delivery } from './process-types';
 import { recordDecision, RunMeter } from './metrics';
 import { StatusAttribute } from './status-attribute';
+import { DEFAULT_RECONCILE_EVERY, followByWebhook, listenForRunState, RunStateInbox } from './webhook-follow';
 
 export interface AgentRunInput {
   request: CreateRunRequest;
@@ -44,6 +45,13 @@ export interface AgentRunInput {
   streamHeartbeatTimeout?: Duration;
   /** Task queue of the stream activity (a dedicated pool of stream workers); default: this workflow's. */
   streamTaskQueue?: string;
+  /**
+   * `stream` (default): an activity follows the run's event stream. `webhook`: the run posts its events
+   * to the worker's receiver (COASTY_WEBHOOK_URL), which signals this workflow on state changes only.
+   */
+  delivery?: Delivery;
+  /** Webhook delivery: how long to wait without a webhook before reading the run itself (default 5 minutes). */
+  reconcileEvery?: Duration;
 }
 
 export interface AgentRunResult {
@@ -54,8 +62,16 @@ export interface AgentRunResult {
   result: string | null;
   error: RunError | null;
   approvals: ApprovalRecord[];
-  /** How the events arrived: each handled once; drops cost reconnects, crashes cost stream retries. */
-  delivery: { eventsHandled: number; reconnects: number; streamRetries: number };
+  /**
+   * How the events arrived: each handled once; drops cost reconnects, crashes cost stream retries.
+   * Webhook delivery: `eventsHandled` counts state changes signalled, `webhook.reads` the run reads.
+   */
+  delivery: {
+    eventsHandled: number;
+    reconnects: number;
+    streamRetries: number;
+    webhook?: { signals: number; reads: number };
+  };
 }
 
 export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
@@ -66,6 +82,8 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     meter: new RunMeter(),
   };
   listenForDecisions(run, input);
+  const webhook = input.delivery === 'webhook' ? { inbox: new RunStateInbox(), reads: 0 } : undefined;
+  if (webhook) listenForRunState(webhook.inbox);
 
   // A parent that started this run with CoastyStatus set (`startsCreating`) saved an event and a visibility write.
   if (workflowInfo().typedSearchAttributes.get(coastyStatusKey) !== run.status.value) run.status.write();
@@ -80,8 +98,9 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
 
   // Creating is never interrupted: once the POST may have happened we must know the run id to cancel it.
   const created = await CancellationScope.nonCancellable(() =>
-    createRun({ idempotencyKey, request: input.request }),
+    createRun({ idempotencyKey, request: input.request, ...(webhook ? { webhook: true as const } : {}) }),
   );
+  webhook?.inbox.follow(created.runId);
   let summary: RunSummary = (run.summary = {
     runId: created.runId,
     status: created.status,
@@ -96,9 +115,21 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
   try {
     if (CancellationScope.current().consideredCancelled) await CancellationScope.current().cancelRequested;
     for (;;) {
-      run.cursor = await streamRun({ runId: summary.runId, from: run.cursor, returnOnAwaitingHuman });
-      summary = run.summary = run.cursor.summary;
-      run.meter.progress(summary, run.cursor);
+      if (webhook) {
+        const followed = await followByWebhook(webhook.inbox, activities, {
+          runId: summary.runId,
+          returnOnAwaitingHuman,
+          reconcileEvery: input.reconcileEvery ?? DEFAULT_RECONCILE_EVERY,
+          onStatus: (status) => run.status.set(status),
+        });
+        webhook.reads += followed.reads;
+        summary = run.summary = { ...followed.summary, eventsHandled: webhook.inbox.signals };
+        run.meter.progress(summary);
+      } else {
+        run.cursor = await streamRun({ runId: summary.runId, from: run.cursor, returnOnAwaitingHuman });
+        summary = run.summary = run.cursor.summary;
+        run.meter.progress(summary, run.cursor);
+      }
       run.status.set(summary.status);
       if (summary.status !== 'awaiting_human' || !summary.awaiting) break;
       await answerPause(run, summary.awaiting, { input, activities, idempotencyKey });
@@ -128,11 +159,11 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     run.meter.finished(summary.status);
     run.status.set(cancelled ? 'cancelled' : 'failed');
     if (cancelled) throw isCancellation(error) ? error : new CancelledFailure('agentRun was cancelled');
-    throw failureWithCost(error, result(summary, run.approvals, run.cursor));
+    throw failureWithCost(error, result(summary, run.approvals, run.cursor, webhook));
   }
 
   run.meter.finished(summary.status);
-  return result(summary, run.approvals, run.cursor);
+  return result(summary, run.approvals, run.cursor, webhook);
 }
 
 /** What agentRun's handlers read and its steps write. */
@@ -243,6 +274,7 @@ function result(
   summary: RunSummary,
   approvals: ApprovalRecord[],
   cursor: StreamCursor | undefined,
+  webhook?: { inbox: RunStateInbox; reads: number },
 ): AgentRunResult {
   return {
     runId: summary.runId,
@@ -256,6 +288,7 @@ function result(
       eventsHandled: summary.eventsHandled,
       reconnects: cursor?.reconnects ?? 0,
       streamRetries: cursor?.retries ?? 0,
+      ...(webhook ? { webhook: { signals: webhook.inbox.signals, reads: webhook.reads } } : {}),
     },
   };
 }

@@ -58,6 +58,20 @@ export type ProcessProgress = AgentRunProgress | ChainProgress | BatchProgress;
 /** Sent by runBatch to an item's leftover child only to learn whether it still runs; it does nothing. */
 export const leftoverProbeSignal = defineSignal('coastyLeftoverProbe');
 
+/**
+ * A run's state changed (webhook delivery): sent by the receiver for every event but `step`. A nudge,
+ * not the truth: agentRun reads the run before it acts on a pause or trusts an end. It carries no
+ * text of the agent's (the receiver cannot mask the worker's secrets in it, and history keeps it).
+ */
+export interface RunStateChange {
+  runId: string;
+  /** The webhook event's id (`Coasty-Event-Id`). */
+  eventId: string;
+  /** The run's status after the event. */
+  status: RunStatus;
+}
+export const runStateSignal = defineSignal<[RunStateChange]>('coastyRunState');
+
 export const progressQuery = defineQuery<ProcessProgress>('progress');
 
 // Declared, not inferred: the inferred type names a deep path of @temporalio/common that NodeNext cannot resolve.

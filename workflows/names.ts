@@ -57,4 +57,7 @@ export const METRIC_NAMES = {
   approvalWait: 'coasty_approval_wait_seconds',
   decisions: 'coasty_decisions',
   budgetWaits: 'coasty_budget_waits',
+  /** Recorded by the webhook receiver (serve, `coasty-temporal webhooks`), not by workflows. */
+  webhookDeliveries: 'coasty_webhook_deliveries',
+  webhookRefused: 'coasty_webhook_refused',
 } as const;

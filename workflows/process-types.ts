@@ -4,6 +4,8 @@
 import type { OnAwaitingHuman } from '../api/types';
 
 export type ApprovalTimeoutPolicy = 'reject' | 'cancel' | 'fail';
+/** How a run's events reach its workflow: an open stream (default), or webhooks to a receiver. */
+export type Delivery = 'stream' | 'webhook';
 export type FailurePolicy = 'stop' | 'continue' | 'retry';
 export type InputType = 'string' | 'number' | 'boolean';
 export type InputValue = string | number | boolean;
@@ -24,6 +26,8 @@ export interface AgentStepSpec {
   maxSteps: number;
   deadlineSeconds?: number;
   onAwaitingHuman: OnAwaitingHuman;
+  /** Absent: stream. */
+  delivery?: Delivery;
   approvalTimeoutSeconds: number;
   approvalTimeoutPolicy: ApprovalTimeoutPolicy;
   onFailure: OnFailure;
@@ -46,6 +50,7 @@ export interface StepDefaults {
   maxSteps: number;
   deadlineSeconds?: number;
   onAwaitingHuman: OnAwaitingHuman;
+  delivery?: Delivery;
   approvalTimeoutSeconds: number;
   approvalTimeoutPolicy: ApprovalTimeoutPolicy;
   onFailure: OnFailure;

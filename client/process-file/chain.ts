@@ -168,6 +168,7 @@ function buildStep(
     maxSteps: settings.maxSteps,
     deadlineSeconds: settings.deadlineSeconds,
     onAwaitingHuman: settings.onAwaitingHuman,
+    delivery: settings.delivery,
     approvalTimeoutSeconds: settings.approvalTimeoutSeconds,
     approvalTimeoutPolicy: settings.approvalTimeoutPolicy,
     onFailure: settings.onFailure,

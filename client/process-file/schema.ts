@@ -32,6 +32,10 @@ const duration = z
 const onAwaitingHuman = oneOf(['pause', 'fail', 'cancel']).meta({
   description: 'What the runs API does when the agent needs a person (pause waits for approve/reject).',
 });
+const delivery = oneOf(['stream', 'webhook']).meta({
+  description:
+    "How each run's events reach the workflow: stream (default; one open stream per run) or webhook (the runs API posts them to the worker's receiver, COASTY_WEBHOOK_URL).",
+});
 const timeoutPolicy = oneOf(['reject', 'cancel', 'fail']).meta({
   description: 'What an unanswered approval becomes.',
 });
@@ -47,6 +51,7 @@ const runSettings = {
     description: "Wall-clock budget of each run. Default: the API's.",
   }),
   on_awaiting_human: onAwaitingHuman.optional(),
+  delivery: delivery.optional(),
   approval_timeout: duration
     .optional()
     .meta({ description: 'How long a run waits for a person. Default 24h.' }),

@@ -6,6 +6,7 @@ import {
   type StepDefaults,
 } from '../../workflows/process-types';
 import type { OnAwaitingHuman } from '../../api/types';
+import type { Delivery } from '../../workflows/process-types';
 import { parseDuration } from './duration';
 import type { PathSegment } from './errors';
 import type { IssueList } from './issues';
@@ -15,6 +16,7 @@ export interface RunSettingsInput {
   max_steps?: number;
   deadline_seconds?: number;
   on_awaiting_human?: OnAwaitingHuman;
+  delivery?: Delivery;
   approval_timeout?: string | number;
   approval_timeout_policy?: 'reject' | 'cancel' | 'fail';
   on_failure?: FailurePolicy;
@@ -78,6 +80,7 @@ export function resolveDefaults(
     maxSteps: input.max_steps ?? PROCESS_DEFAULTS.maxSteps,
     deadlineSeconds: input.deadline_seconds,
     onAwaitingHuman: input.on_awaiting_human ?? PROCESS_DEFAULTS.onAwaitingHuman,
+    delivery: input.delivery,
     approvalTimeoutSeconds:
       durationSeconds(input.approval_timeout, [...path, 'approval_timeout'], issues) ??
       PROCESS_DEFAULTS.approvalTimeoutSeconds,
@@ -107,6 +110,7 @@ export function resolveStepSettings(
     maxSteps: input.max_steps ?? defaults.maxSteps,
     deadlineSeconds: input.deadline_seconds ?? defaults.deadlineSeconds,
     onAwaitingHuman: input.on_awaiting_human ?? defaults.onAwaitingHuman,
+    delivery: input.delivery ?? defaults.delivery,
     approvalTimeoutSeconds:
       durationSeconds(input.approval_timeout, [...path, 'approval_timeout'], issues) ??
       defaults.approvalTimeoutSeconds,
