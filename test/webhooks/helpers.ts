@@ -67,7 +67,10 @@ export function webhookWorkerEnv(url: string, secret: string): NodeJS.ProcessEnv
 }
 
 /** serve with its receiver on a stack whose worker points runs at it. */
-export async function startServeWithWebhooks(label: string): Promise<{
+export async function startServeWithWebhooks(
+  label: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{
   stack: TestStack;
   serve: RunningServe;
   stop(): Promise<void>;
@@ -80,7 +83,7 @@ export async function startServeWithWebhooks(label: string): Promise<{
   const serve = await startServe({
     client: stack.env.client,
     port: 0,
-    env: {},
+    env,
     taskQueue: stack.taskQueue,
     pollMs: 200,
     webhookSecret: stack.emulator.webhookSecret,

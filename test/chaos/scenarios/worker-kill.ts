@@ -50,9 +50,11 @@ export function workerKilled(ctx: ChaosContext, kills = ctx.long ? 5 : 3): Promi
     async during(stack, runs, row) {
       let current: ChaosWorker = stack.workers[0]!;
       for (const step of holds) {
-        // Start the replacement while the current worker streams, so the kill costs no start-up time.
-        const next = await stack.spawnWorker();
+        // Every run held with its stream open on the only live worker; the replacement starts only
+        // now, so it has nothing to poll until the kill (started earlier, it would take some runs'
+        // retried attempts of the previous kill, and this kill would miss those runs).
         await waitForHeldStreams(stack, runs, step);
+        const next = await stack.spawnWorker();
         const before = (await stack.emulator.admin.counters()).open_streams;
         await current.kill();
         done++;
