@@ -11,6 +11,7 @@ import { positiveInteger } from './commands/numbers';
 import { runCommand, startCommand } from './commands/run';
 import { schemaCommand } from './commands/schema';
 import { serveCommand } from './commands/serve';
+import { webhooksCommand } from './commands/webhooks';
 import { statusCommand } from './commands/status';
 import { watchCommand } from './commands/watch';
 import { EXIT } from './errors';
@@ -78,6 +79,7 @@ program.addCommand(devCommand());
 program.addCommand(schemaCommand());
 program.addCommand(codecServerCommand());
 program.addCommand(serveCommand());
+program.addCommand(webhooksCommand());
 program.addCommand(linkCommand());
 
 // Subcommands inherit the usage-error handling (exit 2, help after the error).
