@@ -19,11 +19,14 @@ import {
   type WatchFlags,
 } from './common';
 import { follow } from './follow';
+import { DELIVERIES, withDelivery } from '../delivery';
+import type { Delivery } from '../../workflows/process-types';
 import { writeBatchReport } from '../report';
 import type { BatchResult } from '../../workflows/run-batch';
 
 interface StartFlags extends CommonOptions {
   input?: Record<string, string>;
+  delivery?: Delivery;
   id?: string;
   report?: string;
 }
@@ -45,7 +48,17 @@ function addStartOptions(command: Command): Command {
       '--id <workflow id>',
       'workflow id (default: the process name, so running the same file again attaches to the running process)',
       parseWorkflowId,
+    )
+    .option(
+      '--delivery <stream|webhook>',
+      "how every run's events reach the workflow (over the file's delivery:); webhook needs a receiver (COASTY_WEBHOOK_URL; the local stack has one)",
+      parseDelivery,
     );
+}
+
+function parseDelivery(value: string): Delivery {
+  if ((DELIVERIES as readonly string[]).includes(value)) return value as Delivery;
+  throw new InvalidArgumentError(`expected ${DELIVERIES.join(' or ')}, got "${value}"`);
 }
 
 function parseWorkflowId(id: string): string {
@@ -70,7 +83,7 @@ export function runCommand(): Command {
   );
   return command.action(
     action(async (file: string, flags: StartFlags & WatchFlags) => {
-      const spec = await loadSpec(file, flags.input);
+      const spec = withDelivery(await loadSpec(file, flags.input), flags.delivery);
       return withTarget(flags, async (target) => {
         const started = await start(target, spec, file, flags);
         const { code, result } = await follow(target, started.workflowId, {
@@ -97,7 +110,7 @@ export function startCommand(): Command {
   addCommonOptions(addStartOptions(command));
   return command.action(
     action(async (file: string, flags: StartFlags) => {
-      const spec = await loadSpec(file, flags.input);
+      const spec = withDelivery(await loadSpec(file, flags.input), flags.delivery);
       return withTarget(flags, async (target) => {
         const started = await start(target, spec, file, { ...flags, quiet: true });
         if (flags.json) {

@@ -6,6 +6,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'no
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { isPortFree } from '../../dev/stack-ports';
 import { waitUntil } from '../helpers/wait';
 import { FILES } from './fixtures';
@@ -84,6 +85,38 @@ test('`dev` runs the stack; commands from a second terminal attach to it through
   assert.equal(events[0]!.temporalAddress, ready.temporalAddress);
   assert.equal(events[0]!.webUi, `${ready.uiUrl}/namespaces/default/workflows/quickstart`);
   assert.equal(events.at(-1)!.ok, true);
+
+  // The same process with webhook delivery: the stack's serve receives the emulator's deliveries.
+  const hooked = await runCli(
+    [
+      'run',
+      'examples/quickstart.yaml',
+      '--delivery',
+      'webhook',
+      '--id',
+      'quickstart-webhook',
+      '--auto-approve',
+      '--json',
+    ],
+    { env, cwd, timeoutMs: STACK_MS },
+  );
+  assert.equal(hooked.code, 0, hooked.stderr);
+  assert.equal(parseJsonLines(hooked.stdout).at(-1)!.ok, true);
+  const connection = await Connection.connect({ address: ready.temporalAddress });
+  try {
+    const client = new Client({ connection });
+    const { events: history } = await client.workflow.getHandle('quickstart-webhook/download').fetchHistory();
+    const signals = (history ?? []).map(
+      (event) => event.workflowExecutionSignaledEventAttributes?.signalName,
+    );
+    assert.ok(signals.includes('coastyRunState'), 'the run was told by webhook');
+    const activities = (history ?? []).map(
+      (event) => event.activityTaskScheduledEventAttributes?.activityType?.name,
+    );
+    assert.ok(!activities.includes('coasty.streamRun'), 'no stream was followed');
+  } finally {
+    await connection.close();
+  }
 
   const listed = await waitUntil('quickstart in the list', async () => {
     const rows = parseJson<Array<{ workflowId: string; coastyStatus?: string }>>(

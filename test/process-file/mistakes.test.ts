@@ -105,6 +105,11 @@ const cases: Case[] = [
     expect: { line: 7, column: 24, includes: ['expected one of pause, fail, cancel, got "wait"'] },
   },
   {
+    name: 'a delivery that does not exist',
+    text: chain('  - id: a', '    task: x', '    delivery: webhooks'),
+    expect: { line: 7, column: 15, includes: ['expected one of stream, webhook, got "webhooks"'] },
+  },
+  {
     name: 'two steps with the same id',
     text: chain('  - id: login', '    task: x', '  - id: login', '    task: y'),
     expect: { line: 7, column: 9, includes: ['duplicate step id "login"', 'line 5'] },
