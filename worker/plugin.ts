@@ -19,6 +19,7 @@ import {
 import { createActivities, type Activities } from '../activities';
 import type { SecretSource } from '../activities/secrets';
 import { RunsClient } from '../api/runs-client';
+import { webhookSettingsFromEnv, type WebhookSettings } from '../api/webhooks';
 import { codecFromEnv } from '../codec';
 import { ACTIVITY_TYPE_NAMES, LEGACY_ACTIVITY_TYPE_NAMES, type ActivityKey } from '../workflows/names';
 import { checkSearchAttributes } from './search-attribute-check';
@@ -64,6 +65,11 @@ export interface CoastyPluginOptions {
    * `COASTY_CODEC_KEY` when set (see "Encrypted histories"), `false` for none.
    */
   codec?: PayloadCodec | false;
+  /**
+   * The receiver runs with `delivery: webhook` post their events to: default from COASTY_WEBHOOK_URL
+   * and COASTY_WEBHOOK_SECRET; `false` for none (such runs then fail with WebhookNotConfigured).
+   */
+  webhook?: WebhookSettings | false;
   /** Where the defaults above are read from; default `process.env`. */
   env?: NodeJS.ProcessEnv;
 }
@@ -139,15 +145,17 @@ export class CoastyPlugin implements WorkerPlugin, ClientPlugin, BundlerPlugin {
 
   /** The runs API client of this plugin's activities, made on first use (a Client-only plugin needs none). */
   private activities(): Activities {
-    const { secrets, env = process.env } = this.coastyOptions;
+    const { secrets, env = process.env, webhook } = this.coastyOptions;
     const { baseUrl, apiKey } = this.coastyOptions;
     this.#runsClient ??= RunsClient.fromEnv({
       ...env,
       ...(baseUrl ? { COASTY_BASE_URL: baseUrl } : {}),
       ...(apiKey ? { COASTY_API_KEY: apiKey } : {}),
     });
+    const receiver = webhook === undefined ? webhookSettingsFromEnv(env) : webhook || undefined;
     return createActivities({
       client: this.#runsClient,
+      ...(receiver ? { webhook: receiver } : {}),
       ...(typeof secrets === 'function' ? { secrets } : { env: secrets ?? env }),
     });
   }
