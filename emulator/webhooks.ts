@@ -2,6 +2,7 @@
 // Events of one run are delivered in order: the next waits until the previous one was
 // delivered or given up.
 import { createHmac } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import type { EmulatorConfig } from './config';
@@ -23,7 +24,7 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
 export class WebhookDispatcher {
   private readonly queues = new Map<string, RunQueue>();
   // Replaced on reset, so deliveries of forgotten runs stop; aborted for good on stop.
-  private stopper = new AbortController();
+  private stopper = listenedTo(new AbortController());
   private stopped = false;
   private readonly agent = new Agent({ keepAliveTimeout: 1000, connections: 64 });
   private readonly prng: Prng;
@@ -55,7 +56,7 @@ export class WebhookDispatcher {
 
   reset(): void {
     this.stopper.abort();
-    this.stopper = new AbortController();
+    this.stopper = listenedTo(new AbortController());
     this.queues.clear();
   }
 
@@ -133,4 +134,10 @@ export class WebhookDispatcher {
     const raw = Math.min(backoffMaxMs, backoffBaseMs * 2 ** (attempt - 1));
     return Math.round(raw * (0.75 + this.prng.next() * 0.5));
   }
+}
+
+/** Every delivery in flight listens to the stopper: thousands at once are expected, not a leak. */
+function listenedTo(controller: AbortController): AbortController {
+  setMaxListeners(0, controller.signal);
+  return controller;
 }

@@ -10,6 +10,7 @@ import { errorStorms } from './scenarios/error-storms';
 import { malformedStreams } from './scenarios/malformed';
 import { serverKilled } from './scenarios/server-kill';
 import { streamDropsAtRandom, streamDropsEveryK } from './scenarios/stream-drops';
+import { webhookFaults } from './scenarios/webhooks';
 import { workerKilled } from './scenarios/worker-kill';
 
 export interface ScenarioEntry {
@@ -24,6 +25,7 @@ export const SCENARIOS: ScenarioEntry[] = [
   { name: 'storms', run: errorStorms },
   { name: 'malformed', run: malformedStreams },
   { name: 'after-creation', run: faultsAfterCreation },
+  { name: 'webhooks', run: webhookFaults },
   {
     name: 'bad-input',
     run: async (ctx) => [await badApiBodies(ctx), await badProcessFiles(ctx), await badCliArguments(ctx)],

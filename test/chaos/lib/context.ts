@@ -38,7 +38,7 @@ export interface ScenarioStack {
   /** Every worker started for this scenario (killed ones included): their output is scanned. */
   workers: ChaosWorker[];
   /** A child worker; `apiKey` overrides the emulator's key (a worker deployed after a key rotation). */
-  spawnWorker(options?: { apiKey?: string }): Promise<ChaosWorker>;
+  spawnWorker(options?: { apiKey?: string; env?: NodeJS.ProcessEnv }): Promise<ChaosWorker>;
 }
 
 export interface StackOptions {
@@ -92,7 +92,7 @@ export async function startScenarioStack(ctx: ChaosContext, options: StackOption
         taskQueue,
         baseUrl: emulator.baseUrl,
         apiKey: workerOptions.apiKey ?? apiKey,
-        env: { [`COASTY_SECRET_${SECRET_NAME}`]: secret },
+        env: { [`COASTY_SECRET_${SECRET_NAME}`]: secret, ...workerOptions.env },
       });
       workers.push(worker);
       ctx.defer(() => worker.kill());
