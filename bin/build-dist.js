@@ -23,10 +23,12 @@ run(['tsc-alias', 'dist', 'bin', 'index.js'], ['-p', 'tsconfig.build.json']);
 copyFileSync(join(root, 'dev', 'orphan-guard.mjs'), join(root, 'dist', 'dev', 'orphan-guard.mjs'));
 
 // The workflow code bundled once, here: workers of the installed package load it (worker/index.ts
-// prebuiltBundlePath) instead of bundling for seconds at every start.
+// prebuiltBundlePath) instead of bundling for seconds at every start. With the tracing interceptors,
+// as CoastyPlugin bundles (worker/tracing.ts tracingInterceptorsModule): spans only with an OTLP endpoint.
 const { bundleWorkflowCode } = await import('@temporalio/worker');
 const { code } = await bundleWorkflowCode({
   workflowsPath: join(root, 'dist', 'workflows', 'index.js'),
+  workflowInterceptorModules: [join(root, 'dist', 'workflows', 'tracing-interceptors.js')],
   logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
 });
 writeFileSync(join(root, 'dist', 'workflows', 'bundle.js'), code);

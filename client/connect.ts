@@ -12,6 +12,7 @@ import {
 } from '../dev/stack-file';
 import type { EmbeddedStack } from '../dev/stack';
 import { CodecConfigError, dataConverterFromEnv } from '../codec';
+import { tracingClientInterceptors, tracingFromEnv } from '../worker/tracing';
 import { CliError, EXIT } from './errors';
 import { waitForRunsToSettle } from './settle';
 import { DEFAULT_TASK_QUEUE } from '../workflows/names';
@@ -169,7 +170,10 @@ async function waitForStartingStack(
   throw new CliError(`the local stack of ${dir} did not become ready; is pid ${holder} stuck?`);
 }
 
-/** A client with the workers' data converter: with COASTY_CODEC_KEY set, payloads are encrypted. */
+/**
+ * A client with the workers' data converter: with COASTY_CODEC_KEY set, payloads are encrypted. With
+ * OTEL_EXPORTER_OTLP_ENDPOINT set, a process it starts begins its trace here (worker/tracing.ts).
+ */
 export function makeClient(
   connection: Connection,
   namespace: string,
@@ -182,7 +186,9 @@ export function makeClient(
     if (error instanceof CodecConfigError) throw new CliError(error.message, EXIT.usage);
     throw error;
   }
-  return new Client({ connection, namespace, dataConverter });
+  const tracing = tracingFromEnv(env);
+  const interceptors = tracing ? { workflow: tracingClientInterceptors(tracing) } : undefined;
+  return new Client({ connection, namespace, dataConverter, ...(interceptors ? { interceptors } : {}) });
 }
 
 async function connect(options: ConnectionOptions, what: string): Promise<Connection> {

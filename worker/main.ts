@@ -3,6 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { RunsClient } from '../api/runs-client';
 import { createWorker, DEFAULT_TASK_QUEUE, workflowCodeSource } from './index';
 import { installMetrics, metricsPortOf } from './metrics';
+import { shutdownTracing, tracingFromEnv } from './tracing';
 
 export interface RunWorkerOptions {
   taskQueue?: string;
@@ -21,6 +22,8 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
   const log = options.log ?? ((line: string) => console.log(line));
   const metricsPort = metricsPortOf(options.metricsPort);
   if (metricsPort !== undefined) log(`Metrics: ${installMetrics(metricsPort)}`);
+  const tracing = tracingFromEnv();
+  if (tracing) log(`Traces: ${tracing.endpoint}`);
   const client = RunsClient.fromEnv();
   const { connectionOptions, namespace = 'default' } = loadClientConnectConfig();
   const connection = await NativeConnection.connect(connectionOptions);
@@ -43,5 +46,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
   } finally {
     await client.close();
     await connection.close();
+    // The spans of the last tasks, still batched, go out before the process ends.
+    await shutdownTracing();
   }
 }

@@ -23,6 +23,14 @@ import { webhookSettingsFromEnv, type WebhookSettings } from '../api/webhooks';
 import { codecFromEnv } from '../codec';
 import { ACTIVITY_TYPE_NAMES, LEGACY_ACTIVITY_TYPE_NAMES, type ActivityKey } from '../workflows/names';
 import { checkSearchAttributes } from './search-attribute-check';
+import {
+  tracingActivityInterceptors,
+  tracingClientInterceptors,
+  tracingFromEnv,
+  tracingInterceptorsModule,
+  tracingSinks,
+  type Tracing,
+} from './tracing';
 
 /**
  * Each followed run holds one activity slot for as long as it streams (an open socket, mostly idle),
@@ -70,7 +78,10 @@ export interface CoastyPluginOptions {
    * and COASTY_WEBHOOK_SECRET; `false` for none (such runs then fail with WebhookNotConfigured).
    */
   webhook?: WebhookSettings | false;
-  /** Where the defaults above are read from; default `process.env`. */
+  /**
+   * Where the defaults above are read from; default `process.env`. With OTEL_EXPORTER_OTLP_ENDPOINT
+   * there, workers and clients given this plugin send OpenTelemetry traces (worker/tracing.ts).
+   */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -85,17 +96,26 @@ export class CoastyPlugin implements WorkerPlugin, ClientPlugin, BundlerPlugin {
   readonly #simple: SimplePlugin;
   #runsClient: RunsClient | undefined;
   readonly #ownsRunsClient: boolean;
+  readonly #tracing: Tracing | undefined;
 
   constructor(private readonly coastyOptions: CoastyPluginOptions = {}) {
     const env = coastyOptions.env ?? process.env;
     const codec = coastyOptions.codec === undefined ? codecFromEnv(env) : coastyOptions.codec || undefined;
     this.searchAttributes = coastyOptions.searchAttributes ?? true;
+    const tracing = (this.#tracing = tracingFromEnv(env));
     this.#simple = new SimplePlugin({
       name: this.name,
       ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}),
-      ...(this.searchAttributes
-        ? {}
-        : { workerInterceptors: { workflowModules: [searchAttributesOffModule] } }),
+      // The tracing module is in every bundle (its spans go nowhere without tracing): a bundle, once
+      // built, serves workers with and without OTEL_EXPORTER_OTLP_ENDPOINT alike.
+      workerInterceptors: {
+        workflowModules: [
+          tracingInterceptorsModule,
+          ...(this.searchAttributes ? [] : [searchAttributesOffModule]),
+        ],
+        ...(tracing ? { activity: [tracingActivityInterceptors(tracing)] } : {}),
+      },
+      ...(tracing ? { clientInterceptors: { workflow: tracingClientInterceptors(tracing) } } : {}),
     });
     this.#runsClient = coastyOptions.runsClient;
     this.#ownsRunsClient = !coastyOptions.runsClient;
@@ -110,7 +130,8 @@ export class CoastyPlugin implements WorkerPlugin, ClientPlugin, BundlerPlugin {
   }
 
   configureReplayWorker(options: ReplayWorkerOptions): ReplayWorkerOptions {
-    return this.#simple.configureReplayWorker(options);
+    const configured = this.#simple.configureReplayWorker(options);
+    return { ...configured, sinks: { ...tracingSinks(undefined), ...configured.sinks } };
   }
 
   async configureWorker(options: WorkerOptions): Promise<WorkerOptions> {
@@ -119,6 +140,8 @@ export class CoastyPlugin implements WorkerPlugin, ClientPlugin, BundlerPlugin {
     const ours = this.activities();
     return {
       ...configured,
+      // A sink of the user's own (the SDK's OpenTelemetryPlugin's `exporter`) wins.
+      sinks: { ...tracingSinks(this.#tracing), ...configured.sinks },
       // A user's activity of a legacy name (say their own `createRun`) wins over ours; prefixed ones are ours.
       activities: {
         ...namedActivities(ours, LEGACY_ACTIVITY_TYPE_NAMES),
@@ -140,6 +163,7 @@ export class CoastyPlugin implements WorkerPlugin, ClientPlugin, BundlerPlugin {
       await next(worker);
     } finally {
       if (this.#ownsRunsClient) await this.#runsClient?.close();
+      await this.#tracing?.provider.forceFlush();
     }
   }
 

@@ -7,6 +7,7 @@ import { CliError, EXIT, UsageError } from '../errors';
 import { ProcessError } from '../process-errors';
 import { cliErrorFor } from './process-errors';
 import { safeText } from '../safe-text';
+import { shutdownTracing } from '../../worker/tracing';
 
 export interface CommonOptions {
   json?: boolean;
@@ -150,6 +151,8 @@ export function action<A extends unknown[]>(
       }
     }
     // Exit now: an open prompt, a gRPC channel or a worker's native threads must not keep us alive.
+    // Spans still batched (a start's, a local stack worker's) go out first.
+    await shutdownTracing().catch(() => undefined);
     await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
     process.exit(code);
   };

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { tracingInterceptorsModule } from '../../worker/tracing';
 
 /** The bundle's path, set by the test runners for every test process. */
 export const WORKFLOW_BUNDLE_VARIABLE = 'COASTY_TEST_WORKFLOW_BUNDLE';
@@ -18,10 +19,14 @@ export interface WrittenBundle {
   cleanup(): Promise<void>;
 }
 
-/** Bundles the workflow code into a file of a fresh temporary directory. */
+/** Bundles the workflow code (with the tracing interceptors, as CoastyPlugin does) into a fresh temporary directory. */
 export async function writeWorkflowBundle(workflowsPath = MAIN_WORKFLOWS): Promise<WrittenBundle> {
   const started = performance.now();
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: bundlerLogger });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    workflowInterceptorModules: [tracingInterceptorsModule],
+    logger: bundlerLogger,
+  });
   const dir = await mkdtemp(join(tmpdir(), 'coasty-workflows-'));
   const codePath = join(dir, 'workflows.js');
   await writeFile(codePath, code);

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
 import { workflowsPath } from '../../worker';
+import { tracingInterceptorsModule, tracingSinks } from '../../worker/tracing';
 import '../helpers/temporal';
 
 const dir = new URL('./histories/', import.meta.url);
@@ -27,6 +28,19 @@ test('every recorded history replays with the current workflow code', async () =
   assert.ok(fixtures.length >= 8, `fixtures found: ${fixtures.length}`);
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories({ workflowsPath }, fixtures)) {
+    if (result.error) failures.push(`${result.runId} (${result.workflowId}): ${result.error.message}`);
+  }
+  assert.deepEqual(failures, []);
+});
+
+test('every recorded history replays with the tracing interceptors that every bundle now carries', async () => {
+  const failures: string[] = [];
+  const options = {
+    workflowsPath,
+    interceptors: { workflowModules: [tracingInterceptorsModule] },
+    sinks: tracingSinks(undefined),
+  };
+  for await (const result of Worker.runReplayHistories(options, fixtures)) {
     if (result.error) failures.push(`${result.runId} (${result.workflowId}): ${result.error.message}`);
   }
   assert.deepEqual(failures, []);
