@@ -22,6 +22,7 @@ import { RunsClient } from '../api/runs-client';
 import { webhookSettingsFromEnv, type WebhookSettings } from '../api/webhooks';
 import { codecFromEnv } from '../codec';
 import { ACTIVITY_TYPE_NAMES, LEGACY_ACTIVITY_TYPE_NAMES, type ActivityKey } from '../workflows/names';
+import { startInFlightMetrics } from './in-flight';
 import { checkSearchAttributes } from './search-attribute-check';
 import {
   tracingActivityInterceptors,
@@ -78,6 +79,12 @@ export interface CoastyPluginOptions {
    * and COASTY_WEBHOOK_SECRET; `false` for none (such runs then fail with WebhookNotConfigured).
    */
   webhook?: WebhookSettings | false;
+  /**
+   * Gauges of runs in flight by status and of the oldest wait for a person, read from visibility
+   * every 10 s (worker/in-flight.ts); default: on when the SDK runtime exports metrics and search
+   * attributes are on.
+   */
+  inFlightMetrics?: boolean;
   /**
    * Where the defaults above are read from; default `process.env`. With OTEL_EXPORTER_OTLP_ENDPOINT
    * there, workers and clients given this plugin send OpenTelemetry traces (worker/tracing.ts).
@@ -159,9 +166,11 @@ export class CoastyPlugin implements WorkerPlugin, ClientPlugin, BundlerPlugin {
   }
 
   async runWorker(worker: Worker, next: (worker: Worker) => Promise<void>): Promise<void> {
+    const inFlight = this.#inFlightMetrics(worker);
     try {
       await next(worker);
     } finally {
+      await inFlight?.stop();
       if (this.#ownsRunsClient) await this.#runsClient?.close();
       await this.#tracing?.provider.forceFlush();
     }
@@ -182,6 +191,16 @@ export class CoastyPlugin implements WorkerPlugin, ClientPlugin, BundlerPlugin {
       ...(receiver ? { webhook: receiver } : {}),
       ...(typeof secrets === 'function' ? { secrets } : { env: secrets ?? env }),
     });
+  }
+
+  #inFlightMetrics(worker: Worker) {
+    const metricsExported = Runtime.instance().options.runtimeOptions.metricsExporter !== null;
+    const wanted = (this.coastyOptions.inFlightMetrics ?? metricsExported) && this.searchAttributes;
+    const client = worker.client;
+    if (!wanted || !client) return undefined;
+    const { namespace, taskQueue } = worker.options;
+    const warn = (message: string) => Runtime.instance().logger.warn(message);
+    return startInFlightMetrics({ client, namespace, taskQueue, warn });
   }
 
   async #checkNamespace(options: WorkerOptions): Promise<void> {

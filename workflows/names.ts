@@ -57,6 +57,9 @@ export const METRIC_NAMES = {
   approvalWait: 'coasty_approval_wait_seconds',
   decisions: 'coasty_decisions',
   budgetWaits: 'coasty_budget_waits',
+  /** Gauges of the worker (worker/in-flight.ts), read from visibility: not recorded by workflows. */
+  runsInFlight: 'coasty_runs_in_flight',
+  oldestApprovalWait: 'coasty_oldest_approval_wait_seconds',
   /** Recorded by the webhook receiver (serve, `coasty-temporal webhooks`), not by workflows. */
   webhookDeliveries: 'coasty_webhook_deliveries',
   webhookRefused: 'coasty_webhook_refused',

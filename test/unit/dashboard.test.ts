@@ -20,12 +20,18 @@ test('the Grafana dashboard queries only the metrics the workers export', () => 
   const unknown = used.filter((name) => !known.has(name.replace(/_(total|bucket|count|sum)$/, '')));
   assert.deepEqual(unknown, []);
   for (const panel of dashboard.panels) assert.ok(panel.targets.length > 0, `${panel.title} has a query`);
+  const inFlight = dashboard.panels
+    .flatMap((panel) => panel.targets)
+    .find((target) => target.expr.includes(METRIC_NAMES.runsInFlight));
+  assert.match(inFlight?.expr ?? '', /by \(status\)/, 'runs in flight are split by status');
   for (const name of [
     'runsCreated',
     'costCents',
     'approvalWait',
     'streamReconnects',
     'streamRetries',
+    'runsInFlight',
+    'oldestApprovalWait',
   ] as const)
     assert.ok(
       used.some((metric) => metric.startsWith(METRIC_NAMES[name])),

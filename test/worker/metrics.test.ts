@@ -1,6 +1,7 @@
 // `coasty-temporal worker --metrics-port` (here COASTY_METRICS_PORT): after a chain with a pause and a
 // batch of 20 items on the emulator, one scrape of the worker's Prometheus endpoint holds the SDK's
-// own metrics and ours, and ours equal the emulator's own counters: runs created, steps billed, cost.
+// own metrics and ours, and ours equal the emulator's own counters: runs created, steps billed, cost;
+// while the chain waits for a person, the in-flight gauges say so (one awaiting_human, none running).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort } from '../../dev/ports';
@@ -37,6 +38,8 @@ after(async () => {
   await stack?.stop();
 });
 
+const scrape = async () => (await fetch(metricsUrl)).text();
+
 /** Sums a metric's samples whose labels include `labels` (every sample without a filter). */
 function sum(text: string, name: string, labels: Record<string, string> = {}): number {
   let total = 0;
@@ -67,6 +70,14 @@ test('one scrape: the SDK metrics and ours, equal to the emulator counters after
     const progress = (await step.query(progressQuery).catch(() => undefined)) as AgentRunProgress | undefined;
     return progress?.awaiting ? true : undefined;
   });
+  // The gauges are read from visibility every 10 s: wait for a read after the pause.
+  const paused = await waitUntil('the gauges to show the run waiting for a person', async () => {
+    const body = await scrape();
+    const waiting = sum(body, 'coasty_runs_in_flight', { status: 'awaiting_human' });
+    return waiting === 1 && sum(body, 'coasty_oldest_approval_wait_seconds') > 0 ? body : undefined;
+  });
+  assert.equal(sum(paused, 'coasty_runs_in_flight', { status: 'running' }), 0, 'the first step is over');
+  assert.ok(sum(paused, 'coasty_oldest_approval_wait_seconds') < 60, 'it waits since its pause, not longer');
   await step.executeUpdate('decide', { args: [{ action: 'approve', by: 'ann' }] });
   assert.equal((await chainHandle.result()).status, 'succeeded');
   const batchHandle = await stack.env.client.workflow.start(runBatch, {
@@ -78,9 +89,12 @@ test('one scrape: the SDK metrics and ours, equal to the emulator counters after
 
   const counters = await new EmulatorAdmin(stack.emulator.url, stack.emulator.adminKey).counters();
   // Metrics are exported on a schedule: wait until the scrape has caught up with the last run.
-  const text = await waitUntil('the scrape to show every run finished', async () => {
-    const body = await (await fetch(metricsUrl)).text();
-    return sum(body, 'coasty_runs_finished_total') === counters.runs_created ? body : undefined;
+  const text = await waitUntil('the scrape to show every run finished, none in flight', async () => {
+    const body = await scrape();
+    const inFlight = sum(body, 'coasty_runs_in_flight') + sum(body, 'coasty_oldest_approval_wait_seconds');
+    return sum(body, 'coasty_runs_finished_total') === counters.runs_created && inFlight === 0
+      ? body
+      : undefined;
   });
   assert.equal(counters.runs_created, 22);
   assert.equal(sum(text, 'coasty_runs_created_total'), counters.runs_created);
