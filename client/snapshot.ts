@@ -8,6 +8,7 @@ import {
   type WorkflowExecutionStatusName,
 } from '@temporalio/client';
 import type { StreamCursor } from '../activities/types';
+import type { RunsClient } from '../api/runs-client';
 import { centsToUsd, usdToCents } from '../core/money';
 import { decodeHeartbeatCursor } from './heartbeat-cursor';
 import type { StepAction } from '../api/types';
@@ -118,6 +119,11 @@ export class SnapshotReader {
   constructor(
     private readonly client: Client,
     readonly workflowId: string,
+    /**
+     * With the runs API, runs with webhook delivery show live steps and cost (from the run object);
+     * without it they show the numbers of the workflow's last read of the run.
+     */
+    private readonly options: { runs?: RunsClient } = {},
   ) {}
 
   async read(): Promise<Snapshot> {
@@ -176,7 +182,7 @@ export class SnapshotReader {
     progress: AgentRunProgress,
     description: WorkflowExecutionDescription,
   ): Promise<Snapshot> {
-    const cursor = await this.streamCursor(description);
+    const cursor = (await this.streamCursor(description)) ?? (await this.runObjectCursor(progress));
     const live = cursor?.summary;
     const line: LineView = this.holdHighWater({
       id: 'run',
@@ -306,12 +312,32 @@ export class SnapshotReader {
     } catch {
       // the child's worker is busy or gone: show what the heartbeat says
     }
+    live.cursor ??= await this.runObjectCursor(live.progress);
     return live;
   }
 
   private query(workflowId: string): Promise<unknown> {
     const handle = this.client.workflow.getHandle(workflowId);
     return this.client.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(progressQuery));
+  }
+
+  /** A webhook-delivered run's live numbers, from the run object (no stream, so no heartbeat). */
+  private async runObjectCursor(progress: AgentRunProgress | undefined): Promise<StreamCursor | undefined> {
+    const runs = this.options.runs;
+    if (!runs || progress?.delivery !== 'webhook' || !progress.runId) return undefined;
+    if (progress.status !== 'running' && progress.status !== 'queued') return undefined;
+    try {
+      const run = await runs.getRun(progress.runId);
+      const summary = { runId: run.id, status: run.status, steps: run.steps, eventsHandled: 0 };
+      return {
+        summary: { ...summary, costCents: usdToCents(run.cost_usd) },
+        recentIds: [],
+        reconnects: 0,
+        retries: 0,
+      };
+    } catch {
+      return undefined; // the workflow's own numbers will do
+    }
   }
 
   /** The stream activity's last heartbeat (a StreamCursor), if the run is being followed now. */

@@ -153,7 +153,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
         for (const known of processReaders.keys())
           if (!processTopics.has(known)) processReaders.delete(known);
       }
-      processReaders.set(id, (reader = new SnapshotReader(client, id)));
+      processReaders.set(id, (reader = new SnapshotReader(client, id, { runs: options.events?.runs })));
     }
     return reader;
   };

@@ -212,6 +212,7 @@ function listenForDecisions(run: RunState, input: AgentRunInput): void {
     lastAction: run.summary?.lastAction,
     awaiting: inbox.isOpen() ? run.summary?.awaiting : undefined,
     approvals: run.approvals,
+    ...(input.delivery === 'webhook' ? { delivery: 'webhook' as const } : {}),
   }));
 }
 

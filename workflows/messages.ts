@@ -39,6 +39,8 @@ export interface AgentRunProgress {
   lastAction?: StepAction;
   awaiting?: AwaitingHumanInfo;
   approvals: ApprovalRecord[];
+  /** Webhook delivery: steps and cost are the run object's at the last read (readers may read it live). */
+  delivery?: 'webhook';
 }
 
 export interface DecisionAck {

@@ -1,5 +1,6 @@
 // The watching half of `run` and `watch`: pick the view and the approval mode, follow, and turn the
 // end (done or Ctrl-C) into words and an exit code.
+import { RunsClient } from '../../api/runs-client';
 import type { Target } from '../connect';
 import { EXIT } from '../errors';
 import { exitCodeOf } from '../outcome';
@@ -34,9 +35,11 @@ export async function follow(
     mode === 'prompt'
       ? new Prompter(process.stdin, process.stdout, () => process.kill(process.pid, 'SIGINT'))
       : undefined;
+  const runs = runsClientOf(target);
   try {
     const result = await watchProcess({
       client: target.client,
+      runs,
       workflowId,
       view,
       approvals: mode,
@@ -53,7 +56,15 @@ export async function follow(
   } finally {
     prompter?.close();
     interrupt.dispose();
+    await runs?.close();
   }
+}
+
+/** The runs API when this process may read it (its own local stack, or COASTY_API_KEY set). */
+function runsClientOf(target: Target): RunsClient | undefined {
+  const apiKey = process.env.COASTY_API_KEY?.trim() || target.stack?.apiKey;
+  const baseUrl = process.env.COASTY_BASE_URL?.trim() || target.record?.apiBaseUrl;
+  return apiKey && baseUrl ? new RunsClient({ baseUrl, apiKey }) : undefined;
 }
 
 function chooseView(json: boolean | undefined, webUiUrl: string | undefined): View {

@@ -2,6 +2,7 @@
 // person is needed approves automatically, asks inline, or says how to answer from another terminal.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
+import type { RunsClient } from '../../api/runs-client';
 import { sendDecision } from '../decide';
 import { CliError } from '../errors';
 import { ProcessError } from '../process-errors';
@@ -21,6 +22,8 @@ export type ApprovalMode = 'prompt' | 'auto' | 'wait';
 
 export interface WatchOptions {
   client: Client;
+  /** The runs API, when this process may read it: live steps of runs with webhook delivery. */
+  runs?: RunsClient;
   workflowId: string;
   view: View;
   approvals: ApprovalMode;
@@ -43,7 +46,7 @@ const MAX_READ_FAILURES = 10;
 
 export async function watchProcess(options: WatchOptions): Promise<WatchResult> {
   const { client, workflowId, view, signal } = options;
-  const reader = new SnapshotReader(client, workflowId);
+  const reader = new SnapshotReader(client, workflowId, { runs: options.runs });
   const pollMs = options.pollMs ?? 500;
   const handled = new Set<string>();
   let mode = options.approvals;

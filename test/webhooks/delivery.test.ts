@@ -1,5 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { RunsClient } from '../../api/runs-client';
+import { SnapshotReader } from '../../client/snapshot';
 import { decideUpdate, progressQuery, type AgentRunProgress } from '../../workflows/messages';
 import { waitUntil } from '../helpers/wait';
 import { startWebhookStack, type WebhookStack } from './helpers';
@@ -72,4 +74,29 @@ test('a cancelled workflow cancels its run, and says what it cost', async () => 
   const truth = await hooks.stack.emulator.admin.run(held!.run_id);
   assert.equal(truth.run.status, 'cancelled');
   assert.equal(truth.run.steps, 3);
+});
+
+test("a reader with the runs API sees a webhook run's steps live, though the workflow read none of them", async () => {
+  const handle = await hooks.startRun(id('live'), { task: 'Sort the mail [steps=6] [hold@5] (live)' });
+  const [held] = await hooks.stack.emulator.admin.waitForHolds('the run at its hold', (h) =>
+    h.some((run) => run.task.includes('(live)')),
+  );
+  const runs = new RunsClient({ baseUrl: hooks.stack.emulator.baseUrl, apiKey: hooks.stack.emulator.apiKey });
+  try {
+    const progress = (await handle.query(progressQuery)) as AgentRunProgress;
+    assert.equal(progress.delivery, 'webhook');
+    assert.ok(
+      progress.steps < 4,
+      `the workflow has not read the run since it started (${progress.steps} steps)`,
+    );
+    const live = await new SnapshotReader(hooks.stack.env.client, handle.workflowId, { runs }).read();
+    assert.equal(live.lines[0]!.steps, 4);
+    assert.equal(live.lines[0]!.costUsd, 0.2);
+    const without = await new SnapshotReader(hooks.stack.env.client, handle.workflowId).read();
+    assert.equal(without.lines[0]!.steps, progress.steps, 'without the API: the last read');
+  } finally {
+    await runs.close();
+  }
+  await hooks.stack.emulator.admin.release({ runId: held!.run_id });
+  assert.equal((await handle.result()).steps, 6);
 });
