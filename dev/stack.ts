@@ -21,7 +21,7 @@ import { WEBHOOK_PATH } from '../serve/webhooks/route';
 import { startEmulator, type RunningEmulator } from '../emulator';
 import { createWorker, DEFAULT_TASK_QUEUE } from '../worker';
 import { metricsPortOf, metricsTelemetry } from '../worker/metrics';
-import { tracesEndpointOf } from '../worker/tracing';
+import { shownEndpoint, tracesEndpointOf } from '../worker/tracing';
 import { startDevServer, type DevServer } from './dev-server';
 import {
   acquireStackLock,
@@ -100,7 +100,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     const notes: string[] = metrics ? [`worker metrics: ${metrics.url}`] : [];
     // With OTEL_EXPORTER_OTLP_ENDPOINT: the worker's traces (CoastyPlugin reads it from env).
     const traces = tracesEndpointOf(env);
-    if (traces) notes.push(`worker traces: ${traces}`);
+    if (traces) notes.push(`worker traces: ${shownEndpoint(traces)}`);
     const temporalPort = await choosePort('COASTY_TEMPORAL_PORT', DEFAULT_TEMPORAL_PORT, 'Temporal', env);
     const uiPort = await choosePort('COASTY_UI_PORT', DEFAULT_UI_PORT, 'Temporal Web UI', env);
     for (const choice of [temporalPort, uiPort]) if (choice.note) notes.push(choice.note);

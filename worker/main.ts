@@ -3,7 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { RunsClient } from '../api/runs-client';
 import { createWorker, DEFAULT_TASK_QUEUE, workflowCodeSource } from './index';
 import { installMetrics, metricsPortOf } from './metrics';
-import { shutdownTracing, tracingFromEnv } from './tracing';
+import { shownEndpoint, shutdownTracing, tracingFromEnv } from './tracing';
 
 export interface RunWorkerOptions {
   taskQueue?: string;
@@ -23,7 +23,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
   const metricsPort = metricsPortOf(options.metricsPort);
   if (metricsPort !== undefined) log(`Metrics: ${installMetrics(metricsPort)}`);
   const tracing = tracingFromEnv();
-  if (tracing) log(`Traces: ${tracing.endpoint}`);
+  if (tracing) log(`Traces: ${shownEndpoint(tracing.endpoint)}`);
   const client = RunsClient.fromEnv();
   const { connectionOptions, namespace = 'default' } = loadClientConnectConfig();
   const connection = await NativeConnection.connect(connectionOptions);

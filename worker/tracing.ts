@@ -58,6 +58,16 @@ export function tracesEndpointOf(env: NodeJS.ProcessEnv = process.env): string |
   return base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined;
 }
 
+/** The endpoint to print: without a user, password or query (a backend's key may be there). */
+export function shownEndpoint(endpoint: string): string {
+  try {
+    const url = new URL(endpoint);
+    return `${url.origin}${url.pathname}`;
+  } catch {
+    return '(unparsable OTLP endpoint)';
+  }
+}
+
 const providers = new Map<string, Tracing>();
 
 /** This process's tracing to the environment's endpoint (made on first use), or undefined when off. */
