@@ -9,6 +9,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { RunsClient } from '../../api/runs-client';
 import { startDevServer } from '../../dev/dev-server';
 import { startEmulator } from '../../emulator';
+import { startWebhookServer } from '../../serve/webhooks/server';
 import { createWorker } from '../../worker';
 import { agentRun } from '../../workflows/agent-run';
 import { decideUpdate, progressQuery, type AgentRunProgress } from '../../workflows/messages';
@@ -20,16 +21,26 @@ import { waitUntil } from '../helpers/wait';
 
 const OUT = new URL('./histories/', import.meta.url);
 const label = process.argv[2] ?? 'v1';
+// `record.ts v2 agent-run-webhook`: only the named scenarios (comma-separated), under that label.
+const only = process.argv[3]?.split(',');
+const wanted = (name: string) => !only || only.includes(name);
 
 const server = await startDevServer({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 100 } });
 const emulator = await startEmulator({ config: { machines: 4, agent: { paceMs: 2 } } });
 const runs = new RunsClient({ baseUrl: emulator.baseUrl, apiKey: emulator.apiKey });
 const native = await NativeConnection.connect({ address: server.address });
 const taskQueue = 'replay-fixtures';
-const worker = await createWorker({ connection: native, taskQueue, client: runs, env: {} });
-const running = worker.run();
 const connection = await Connection.connect({ address: server.address });
 const client = new Client({ connection });
+const receiver = await startWebhookServer({ client, secret: emulator.webhookSecret, port: 0 });
+const worker = await createWorker({
+  connection: native,
+  taskQueue,
+  client: runs,
+  env: {},
+  coasty: { webhook: { url: receiver.url, secret: emulator.webhookSecret } },
+});
+const running = worker.run();
 
 const manifestUrl = new URL('workflow-ids.json', OUT);
 const manifest: Record<string, string> = existsSync(manifestUrl)
@@ -70,6 +81,24 @@ async function approveWhenPaused(handle: WorkflowHandle, by: string): Promise<vo
 
 try {
   // agentRun with a pause, approved.
+  if (wanted('agent-run-pause')) await agentRunPause();
+  if (wanted('chain-gate-retry')) await chainGateRetry();
+  if (wanted('batch')) await batchAcrossContinueAsNew();
+  if (wanted('agent-run-protocol-error')) await agentRunProtocolError();
+  if (wanted('chain-cancelled')) await chainCancelled();
+  if (wanted('agent-run-webhook')) await agentRunWebhook();
+} finally {
+  worker.shutdown();
+  await running;
+  await receiver.stop();
+  await connection.close();
+  await native.close();
+  await runs.close();
+  await emulator.stop();
+  await server.stop();
+}
+
+async function agentRunPause() {
   const paused = await client.workflow.start(agentRun, {
     taskQueue,
     workflowId: 'fixture-agent-run-pause',
@@ -78,8 +107,10 @@ try {
   await approveWhenPaused(paused, 'alice');
   await paused.result();
   await save('agent-run-pause', paused);
+}
 
-  // A chain with a gate and a retried step (it fails twice: the retry is a new run).
+/** A chain with a gate and a retried step (it fails twice: the retry is a new run). */
+async function chainGateRetry() {
   const gated = await client.workflow.start(runChain, {
     taskQueue,
     workflowId: 'fixture-chain-gate-retry',
@@ -98,8 +129,10 @@ try {
   await gated.executeUpdate(decideUpdate, { args: [{ action: 'approve', by: 'bob', requestId: 'review' }] });
   await gated.result();
   await save('chain-gate-retry', gated);
+}
 
-  // A batch across continue-as-new (this server suggests it at 100 events).
+/** A batch across continue-as-new (this server suggests it at 100 events), then run again. */
+async function batchAcrossContinueAsNew() {
   const batched = await client.workflow.start(runBatch, {
     taskQueue,
     workflowId: 'fixture-batch-can',
@@ -118,8 +151,10 @@ try {
   });
   await rerun.result();
   await save('batch-rerun-skipped', rerun);
+}
 
-  // agentRun failing after its run was created: a malformed stream (non-retryable protocol error).
+/** agentRun failing after its run was created: a malformed stream (non-retryable protocol error). */
+async function agentRunProtocolError() {
   await emulator.admin.setFaults({ stream: { malformed: 'non_json_data' } });
   const broken = await client.workflow.start(agentRun, {
     taskQueue,
@@ -129,8 +164,10 @@ try {
   await broken.result().catch(() => undefined);
   await emulator.admin.clearFaults();
   await save('agent-run-protocol-error', broken);
+}
 
-  // A chain cancelled while its step waits for a person.
+/** A chain cancelled while its step waits for a person. */
+async function chainCancelled() {
   const cancelled = await client.workflow.start(runChain, {
     taskQueue,
     workflowId: 'fixture-chain-cancelled',
@@ -145,12 +182,21 @@ try {
   await cancelled.result().catch(() => undefined);
   await save('chain-cancelled', cancelled);
   await save('chain-cancelled-child', child);
-} finally {
-  worker.shutdown();
-  await running;
-  await connection.close();
-  await native.close();
-  await runs.close();
-  await emulator.stop();
-  await server.stop();
+}
+
+/** agentRun with webhook delivery: signals, reads of the run, a pause approved. */
+async function agentRunWebhook() {
+  const hooked = await client.workflow.start(agentRun, {
+    taskQueue,
+    workflowId: 'fixture-agent-run-webhook',
+    args: [
+      {
+        request: { machine_id: 'm-3', task: 'Pay the invoice [steps=4] [human@2]', max_steps: 10 },
+        delivery: 'webhook',
+      },
+    ],
+  });
+  await approveWhenPaused(hooked, 'carol');
+  await hooked.result();
+  await save('agent-run-webhook', hooked);
 }
