@@ -24,16 +24,22 @@ const fixtures = readdirSync(dir)
     history: JSON.parse(readFileSync(new URL(name, dir), 'utf8')),
   }));
 
-test('every recorded history replays with the current workflow code', async () => {
-  assert.ok(fixtures.length >= 8, `fixtures found: ${fixtures.length}`);
+// v1 histories were recorded by workers without the tracing interceptors, later ones with them: the
+// interceptors defer an update's completion by a turn, so a history recorded with them replays only
+// with them, as every bundle since carries them.
+const beforeTracing = fixtures.filter((fixture) => fixture.name.startsWith('v1-'));
+
+test('every history recorded before the tracing interceptors replays with the current workflow code', async () => {
+  assert.ok(beforeTracing.length >= 8, `fixtures found: ${beforeTracing.length}`);
   const failures: string[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowsPath }, fixtures)) {
+  for await (const result of Worker.runReplayHistories({ workflowsPath }, beforeTracing)) {
     if (result.error) failures.push(`${result.runId} (${result.workflowId}): ${result.error.message}`);
   }
   assert.deepEqual(failures, []);
 });
 
 test('every recorded history replays with the tracing interceptors that every bundle now carries', async () => {
+  assert.ok(fixtures.length > beforeTracing.length, 'a history recorded with the interceptors is among them');
   const failures: string[] = [];
   const options = {
     workflowsPath,
