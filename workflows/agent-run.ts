@@ -118,6 +118,9 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
       if (webhook) {
         const followed = await followByWebhook(webhook.inbox, activities, {
           runId: summary.runId,
+          // After a decision the run goes on: running, whatever the last read said.
+          known: summary.status === 'awaiting_human' ? 'running' : summary.status,
+          answered: run.approvals.at(-1)?.requestId,
           returnOnAwaitingHuman,
           reconcileEvery: input.reconcileEvery ?? DEFAULT_RECONCILE_EVERY,
           onStatus: (status) => run.status.set(status),

@@ -67,10 +67,19 @@ export function listenForRunState(inbox: RunStateInbox): void {
 
 export interface WebhookFollowOptions {
   runId: string;
+  /** The run's status as the workflow knows it now (after creation, or `running` after a decision). */
+  known: RunStatus;
   returnOnAwaitingHuman: boolean;
   reconcileEvery: Duration;
-  /** Told each status the run is known to have (a signal's hint, or a read). */
+  /** The pause answered last: a read that still shows it (the API not caught up yet) is not a new one. */
+  answered?: string;
+  /** Told each status the run is known to have (a read, or a signal that moves it on). */
   onStatus(status: RunStatus): void;
+}
+
+/** A signal's status is applied only forward (queued, then running): a late delivery never moves it back. */
+function movesOn(hint: RunStatus, known: RunStatus): boolean {
+  return hint === 'running' && known === 'queued';
 }
 
 /**
@@ -80,21 +89,26 @@ export interface WebhookFollowOptions {
 export async function followByWebhook(
   inbox: RunStateInbox,
   { getRunSummary }: Pick<AgentActivities, 'getRunSummary'>,
-  { runId, returnOnAwaitingHuman, reconcileEvery, onStatus }: WebhookFollowOptions,
+  { runId, known: from, returnOnAwaitingHuman, reconcileEvery, answered, onStatus }: WebhookFollowOptions,
 ): Promise<{ summary: RunSummary; reads: number }> {
+  let known = from;
   for (let reads = 0; ;) {
     const nudged = await condition(() => inbox.pending, reconcileEvery);
     const { readDue, hint } = inbox.take();
     if (nudged && !readDue) {
-      if (hint) onStatus(hint);
+      if (hint && movesOn(hint, known)) onStatus((known = hint));
       continue;
     }
     const summary = await getRunSummary({ runId });
     reads += 1;
-    onStatus(summary.status);
-    if (isTerminalStatus(summary.status)) return { summary, reads };
-    if (summary.status === 'awaiting_human' && summary.awaiting && returnOnAwaitingHuman)
+    if (isTerminalStatus(summary.status)) {
+      onStatus(summary.status);
       return { summary, reads };
+    }
+    const pause = summary.status === 'awaiting_human' ? summary.awaiting : undefined;
+    if (pause && pause.requestId === answered) continue;
+    onStatus((known = summary.status));
+    if (pause && returnOnAwaitingHuman) return { summary, reads };
   }
 }
 

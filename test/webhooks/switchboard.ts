@@ -8,13 +8,15 @@ export interface RecordedDelivery {
   path: string;
   headers: Record<string, string>;
   body: string;
-  /** What the receiver answered (503 while down). */
+  /** What the receiver answered (503 while down; 0: swallowed, never forwarded). */
   status: number;
 }
 
 export class Switchboard {
   readonly recorded: RecordedDelivery[] = [];
   down = false;
+  /** Deliveries this matches are answered 200 but not forwarded: replayed later, they arrive late. */
+  swallow: ((body: string) => boolean) | undefined;
   target: string;
   #server: Server | undefined;
   #port = 0;
@@ -38,7 +40,7 @@ export class Switchboard {
         const path = req.url ?? '/';
         void this.#answer(path, headers, body).then(({ status, text }) => {
           this.recorded.push({ path, headers, body, status });
-          res.writeHead(status, { 'content-type': 'application/json' }).end(text);
+          res.writeHead(status || 200, { 'content-type': 'application/json' }).end(text);
         });
       });
     });
@@ -53,6 +55,7 @@ export class Switchboard {
 
   async #answer(path: string, headers: Record<string, string>, body: string) {
     if (this.down) return { status: 503, text: '{"error":{"code":"down","message":"receiver down (test)"}}' };
+    if (this.swallow?.(body)) return { status: 0, text: '{"ok":true}' };
     return this.#forward(path, headers, body).catch(() => ({ status: 502, text: '' }));
   }
 
