@@ -29,9 +29,27 @@ export const workflowsPath = fileURLToPath(
 export const prebuiltBundlePath = fileURLToPath(new URL('../workflows/bundle.js', import.meta.url));
 const packaged = existsSync(prebuiltBundlePath);
 
+/**
+ * A workflow bundle (a file written from `bundleWorkflowCode`, with the tracing module) that workers
+ * given no workflow code start from, before the package's own: `npm test` bundles once and sets it
+ * for every process it starts, so the CLI's local stacks in tests do not bundle each time either.
+ */
+export const WORKFLOW_BUNDLE_VARIABLE = 'COASTY_WORKFLOW_BUNDLE';
+
+function workflowCodeOf(
+  env: NodeJS.ProcessEnv,
+): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+  const given = env[WORKFLOW_BUNDLE_VARIABLE]?.trim();
+  if (given) return { workflowBundle: { codePath: given } };
+  return packaged ? { workflowBundle: { codePath: prebuiltBundlePath } } : { workflowsPath };
+}
+
 /** Where createWorker takes the workflow code from when given none, for a worker's start-up line. */
-export function workflowCodeSource(): string {
-  return packaged ? `prebuilt bundle ${prebuiltBundlePath}` : 'bundled at start from the sources';
+export function workflowCodeSource(env: NodeJS.ProcessEnv = process.env): string {
+  const code = workflowCodeOf(env);
+  return 'workflowBundle' in code
+    ? `prebuilt bundle ${code.workflowBundle.codePath}`
+    : 'bundled at start from the sources';
 }
 
 export interface CreateWorkerOptions extends Partial<
@@ -67,12 +85,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     runsClient: client,
     env: env ?? process.env,
   });
-  const code =
-    rest.workflowBundle || rest.workflowsPath
-      ? {}
-      : packaged
-        ? { workflowBundle: { codePath: prebuiltBundlePath } }
-        : { workflowsPath };
+  const code = rest.workflowBundle || rest.workflowsPath ? {} : workflowCodeOf(env ?? process.env);
   return Worker.create({
     // A bundle (`workflowBundle`, from bundleWorkflowCode; the package's own) starts a worker without bundling.
     ...code,

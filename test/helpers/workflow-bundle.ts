@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { WORKFLOW_BUNDLE_VARIABLE } from '../../worker';
 import { tracingInterceptorsModule } from '../../worker/tracing';
 
-/** The bundle's path, set by the test runners for every test process. */
-export const WORKFLOW_BUNDLE_VARIABLE = 'COASTY_TEST_WORKFLOW_BUNDLE';
+/** The bundle's path, set by the test runners for every test process (and the CLIs they start). */
+export { WORKFLOW_BUNDLE_VARIABLE };
 
 const MAIN_WORKFLOWS = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 

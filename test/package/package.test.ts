@@ -28,8 +28,9 @@ async function sh(
   timeout = 5 * MINUTE,
 ) {
   try {
-    // NODE_TEST_CONTEXT would make a child `node --test` report to this runner instead of printing TAP.
-    const { NODE_TEST_CONTEXT: _, ...inherited } = process.env;
+    // NODE_TEST_CONTEXT would make a child `node --test` report to this runner instead of printing TAP;
+    // the test run's workflow bundle would stand in for the package's own.
+    const { NODE_TEST_CONTEXT: _, COASTY_WORKFLOW_BUNDLE: __, ...inherited } = process.env;
     return await run(command, args, {
       cwd,
       env: { ...inherited, ...env },
@@ -194,7 +195,7 @@ test(
   'the installed `coasty-temporal worker` starts from the workflow bundle built with the package',
   { timeout: 2 * MINUTE },
   async () => {
-    const { NODE_TEST_CONTEXT: _, ...inherited } = process.env;
+    const { NODE_TEST_CONTEXT: _, COASTY_WORKFLOW_BUNDLE: __, ...inherited } = process.env;
     const worker = spawn(
       join(app, 'node_modules', '.bin', 'coasty-temporal'),
       ['worker', '--task-queue', `package-bundle-${process.pid}`],
