@@ -1,6 +1,6 @@
 // `coasty-temporal emulator ...`: start the emulator from the command line.
 import { Command, InvalidArgumentError } from 'commander';
-import { ConfigError, loadConfigFile, type EmulatorConfigInput } from './config';
+import { ConfigError, loadConfigFile, MAX_MACHINES, type EmulatorConfigInput } from './config';
 import { DEFAULT_API_KEY, startEmulator, type RunningEmulator } from './index';
 
 export interface EmulatorCommandOptions {
@@ -22,7 +22,7 @@ export function emulatorCommand(): Command {
     .option('--api-key <key>', 'API key clients must send as a bearer token', DEFAULT_API_KEY)
     .option('--admin-key <key>', 'bearer key of the /_emulator admin API (default: derived from the API key)')
     .option('--config <file>', 'emulator configuration (YAML or JSON)')
-    .option('--machines <n>', 'number of machines m-1..m-N', integer('machines', 1, 1000))
+    .option('--machines <n>', 'number of machines m-1..m-N', integer('machines', 1, MAX_MACHINES))
     .option('--seed <seed>', 'seed of every random choice', integer('seed', 0, 2 ** 32 - 1))
     .option('--pace-ms <ms>', 'milliseconds between agent steps', integer('pace-ms', 0, 3_600_000))
     .action(async (options: EmulatorCommandOptions, command: Command) => {
@@ -71,13 +71,19 @@ function printBanner(emulator: RunningEmulator): void {
     `  API key:        ${emulator.apiKey}`,
     `  admin key:      ${emulator.adminKey}`,
     `  webhook secret: ${emulator.webhookSecret}`,
-    `  machines:       ${emulator.machines.join(', ')}`,
+    `  machines:       ${machineList(emulator.machines)}`,
     `  seed:           ${emulator.config.seed}, step pace ${emulator.config.agent.paceMs} ms`,
     '',
     `  export COASTY_BASE_URL=${emulator.baseUrl} COASTY_API_KEY=${emulator.apiKey}`,
     '  Ctrl+C stops it.',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Every id of a few machines; the first and last of a fleet (thousands of ids are no banner). */
+function machineList(machines: string[]): string {
+  if (machines.length <= 20) return machines.join(', ');
+  return `${machines.slice(0, 3).join(', ')}, ..., ${machines.at(-1)} (${machines.length})`;
 }
 
 function nextStopSignal(): Promise<NodeJS.Signals> {

@@ -21,6 +21,20 @@ const endpointList = z.array(z.enum(ENDPOINT_CLASSES)).optional();
 const rate = z.number().min(0).max(1);
 const nonNegInt = z.number().int().min(0);
 const posInt = z.number().int().min(1);
+/**
+ * The most machines one emulator simulates: a fleet benchmark runs each of up to 10,000 concurrent
+ * runs on its own machine (bench/fleet.ts --full), with room to spare.
+ */
+export const MAX_MACHINES = 20_000;
+const tooManyMachines = `at most ${MAX_MACHINES} machines`;
+// A count m-1..m-N, or a list of ids; the list's length is checked after the union (inside it, zod
+// would report a list too long as "Invalid input").
+const machinesSchema = z
+  .union([
+    posInt.max(MAX_MACHINES, tooManyMachines),
+    z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/)).min(1),
+  ])
+  .refine((m) => typeof m === 'number' || m.length <= MAX_MACHINES, tooManyMachines);
 // Rule values may reference capture groups of the rule's pattern: "$1".
 const captureRef = z.string().regex(/^\$\d$/, 'a capture reference like "$1"');
 
@@ -98,9 +112,7 @@ export type AgentRule = z.infer<typeof ruleSchema>;
 
 export const configInputSchema = z.strictObject({
   seed: nonNegInt.optional(),
-  machines: z
-    .union([posInt.max(1000), z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/)).min(1)])
-    .optional(),
+  machines: machinesSchema.optional(),
   apiKeys: z.array(z.string().min(1)).optional(),
   agent: z
     .strictObject({

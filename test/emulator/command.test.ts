@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfigFile, resolveConfig } from '../../emulator/config';
+import { ConfigError, loadConfigFile, MAX_MACHINES, resolveConfig } from '../../emulator/config';
 import { waitFor } from './helpers';
 
 const MAIN = fileURLToPath(new URL('../../emulator/main.ts', import.meta.url));
@@ -87,6 +87,20 @@ describe('emulator command', () => {
     const badFlag = run(t, ['--port', 'x']);
     assert.equal(await badFlag.exited, 1);
     assert.match(badFlag.err(), /--port must be an integer/);
+    const tooMany = run(t, ['--port', '0', '--machines', String(MAX_MACHINES + 1)]);
+    assert.equal(await tooMany.exited, 1);
+    assert.match(tooMany.err(), new RegExp(`--machines must be an integer from 1 to ${MAX_MACHINES}`));
+  });
+
+  test('a fleet of machines: the banner names the first and the last', async (t) => {
+    const child = run(t, ['--port', '0', '--machines', String(MAX_MACHINES)]);
+    await waitFor('the banner', () => child.out().includes('listening on'), 30000);
+    assert.match(
+      child.out(),
+      new RegExp(`machines: +m-1, m-2, m-3, \\.\\.\\., m-${MAX_MACHINES} \\(${MAX_MACHINES}\\)\n`),
+    );
+    child.proc.kill('SIGTERM');
+    assert.equal(await child.exited, 0);
   });
 });
 
@@ -104,5 +118,21 @@ describe('config files', () => {
     await assert.rejects(loadConfigFile(join(dir, 'missing.yaml')), /cannot read/);
     assert.throws(() => resolveConfig({ agent: { minSteps: 9, maxSteps: 3 } }), /minSteps/);
     assert.throws(() => resolveConfig({ machines: ['a', 'a'] }), /unique/);
+  });
+
+  test(`a fleet: up to ${MAX_MACHINES} machines, by count or by list, and no more`, () => {
+    assert.equal(MAX_MACHINES, 20000);
+    assert.equal(resolveConfig({ machines: MAX_MACHINES }).machines.at(-1), `m-${MAX_MACHINES}`);
+    const ids = Array.from({ length: MAX_MACHINES + 1 }, (_, i) => `x-${i}`);
+    assert.equal(resolveConfig({ machines: ids.slice(1) }).machines.length, MAX_MACHINES);
+    for (const machines of [MAX_MACHINES + 1, ids]) {
+      assert.throws(
+        () => resolveConfig({ machines }),
+        (error: Error) =>
+          error instanceof ConfigError &&
+          /at most 20000 machines/.test(error.message) &&
+          /machines/.test(error.message),
+      );
+    }
   });
 });
