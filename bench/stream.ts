@@ -5,8 +5,9 @@
 //   b. the ceiling: undici `request` + eventsource-parser `createParser` + `JSON.parse`, nothing else;
 //   c. the npm `eventsource` package (v3, fetch with the bearer header);
 //   d. the real thing: agentRun on a worker in a child process, the streamRun activity timed from its
-//      ActivityTaskScheduled to its ActivityTaskCompleted event (the run pre-created with the same
-//      idempotency key, so the workflow's createRun gets it back and only the stream is timed);
+//      ActivityTaskScheduled to its ActivityTaskCompleted event (its run created, finished, while the
+//      workflow's start is delayed, with the idempotency key the workflow uses, so its createRun gets
+//      it back and it streams a finished run like the others);
 //   e. our reader alone: RunsClient.streamEvents batches, counted, nothing else (the reader itself,
 //      what a. adds is the activity's own work per event).
 // Rounds are interleaved (a b c d e, a b c d e, ...) so that a noisy neighbour hits all readers alike, after
@@ -27,8 +28,9 @@ import { secretRedactor } from '../activities/secrets';
 import type { StreamCursor } from '../activities/types';
 import { followRun } from '../activities/stream-run';
 import { RunsClient } from '../api/runs-client';
-import type { Run } from '../api/types';
+import type { CreateRunRequest, Run } from '../api/types';
 import { agentRun, type AgentRunResult } from '../workflows/agent-run';
+import { runIdempotencyKey } from '../workflows/ids';
 import { isStreamActivityType } from '../workflows/names';
 import { loadProfile, packageOf, selfTime, streamBucket, type CpuProfile } from './profile-summary';
 import {
@@ -233,24 +235,36 @@ const worker =
       })
     : undefined;
 
-/** d: agentRun on the worker; the run was created beforehand with the key the workflow will use. */
-async function readWorker(
-  workflowId: string,
-  request: { machine_id: string; task: string },
-  on: { pid: number; taskQueue: string } = { pid: worker!.pid, taskQueue },
-): Promise<Reading> {
-  const before = mainThreadTimes(on.pid);
+// d's workflow starts this long after it is created: the time to create its run first (see readWorker).
+const WORKFLOW_START_DELAY_MS = Math.max(2000, STEPS / 25);
+
+/**
+ * d: agentRun on the worker, following a run that finished before the workflow began, as the other
+ * readers' runs have. The workflow starts after a delay; in it we create its run with the idempotency
+ * key it will use (that key holds its first run id), so that its createRun gets the finished run back.
+ */
+async function readWorker(index: number, steps = STEPS): Promise<Reading> {
+  const workflowId = uniqueId(`stream-${index}-${steps}`);
+  const request = runRequest(index, steps);
+  const startedAt = performance.now();
   const handle = await temporalStack!.client.workflow.start(agentRun, {
-    taskQueue: on.taskQueue,
+    taskQueue,
     workflowId,
     args: [{ request }],
+    startDelay: WORKFLOW_START_DELAY_MS,
   });
+  await createFinishedRun(request, runIdempotencyKey(workflowId, handle.firstExecutionRunId));
+  if (performance.now() - startedAt >= WORKFLOW_START_DELAY_MS)
+    throw new Error(
+      `generating a run of ${steps} steps took longer than the workflow's start delay of ${WORKFLOW_START_DELAY_MS} ms: the worker would read it while it is generated`,
+    );
+  const before = mainThreadTimes(worker!.pid);
   const result = (await withTimeout(
     'the agentRun to finish',
     handle.result(),
-    READ_TIMEOUT_MS,
+    READ_TIMEOUT_MS + WORKFLOW_START_DELAY_MS,
   )) as AgentRunResult;
-  const after = mainThreadTimes(on.pid);
+  const after = mainThreadTimes(worker!.pid);
   const history = await handle.fetchHistory();
   let scheduledId: string | undefined;
   let scheduledAt = 0;
@@ -279,29 +293,29 @@ function toMs(time: { seconds?: unknown; nanos?: number | null } | null | undefi
   return Number(time?.seconds ?? 0) * 1000 + (time?.nanos ?? 0) / 1e6;
 }
 
-/** A finished run of `steps` steps, created with the idempotency key agentRun will use (workflow id + "/run"). */
-async function prepareRun(index: number, steps = STEPS) {
-  const workflowId = uniqueId(`stream-${index}-${steps}`);
-  const body = { machine_id: 'm-1', task: `stream bench ${index} [steps=${steps}]` };
+function runRequest(index: number, steps = STEPS): CreateRunRequest {
+  return { machine_id: 'm-1', task: `stream bench ${index} [steps=${steps}]` };
+}
+
+/** Creates a run (with `idempotencyKey`, if given) and waits until the emulator has generated all its events. */
+async function createFinishedRun(request: CreateRunRequest, idempotencyKey?: string): Promise<Run> {
   const t0 = performance.now();
-  const run = await api<Run>(emu, 'POST', '/runs', body, `${workflowId}/run`);
+  const run = await api<Run>(emu, 'POST', '/runs', request, idempotencyKey);
   await waitFor(
     'the run to finish generating',
     async () => (await api<Run>(emu, 'GET', `/runs/${run.id}`)).status === 'succeeded',
     READ_TIMEOUT_MS,
-    100,
+    20,
   );
-  console.error(
-    `stream: run ${index}: ${steps + 3} events generated in ${round((performance.now() - t0) / 1000, 1)} s`,
-  );
-  return { workflowId, body, run };
+  console.error(`stream: ${request.task}: generated in ${round((performance.now() - t0) / 1000, 1)} s`);
+  return run;
 }
 
 /** The extra round: CPU profiles of a and d, self time per event by bucket. */
 async function profileRound(index: number): Promise<void> {
   const dir = await mkdtemp(join(os.tmpdir(), 'coasty-bench-prof-'));
   try {
-    const { workflowId, body, run } = await prepareRun(index);
+    const run = await createFinishedRun(runRequest(index));
     const session = new Session();
     session.connect();
     await session.post('Profiler.enable');
@@ -315,7 +329,7 @@ async function profileRound(index: number): Promise<void> {
     const started = worker!.waitForLine('profile-started');
     worker!.send('profile-start');
     await started;
-    const d = await readWorker(workflowId, body);
+    const d = await readWorker(index);
     const written = worker!.waitForLine('profile-written');
     worker!.send(`profile-stop ${profilePath}`);
     await written;
@@ -389,8 +403,7 @@ const check = (name: ReaderName, reading: Reading) => {
 };
 
 async function readRound(index: number): Promise<Map<ReaderName, Reading>> {
-  // A fresh run per round, created with the idempotency key agentRun will use (workflow id + "/run").
-  const { workflowId, body, run } = await prepareRun(index);
+  const run = await createFinishedRun(runRequest(index));
   const round = new Map<ReaderName, Reading>();
   round.set(A, check(A, await readOurs(emu, run.id)));
   round.set(B, check(B, await readCeiling(emu, run.id)));
@@ -398,10 +411,9 @@ async function readRound(index: number): Promise<Map<ReaderName, Reading>> {
   if (worker) {
     // What the worker's main thread spends on a run of one step (workflow tasks, createRun, the
     // activity's start and end): taken off d's CPU, which is then what its events cost.
-    const tiny = await prepareRun(index, 1);
-    const fixed = await readWorker(tiny.workflowId, tiny.body);
+    const fixed = await readWorker(index, 1);
     if (index > 0) fixedCpuMs.push(fixed.cpuSeconds * 1000);
-    const d = await readWorker(workflowId, body);
+    const d = await readWorker(index);
     round.set(D, check(D, { ...d, cpuSeconds: Math.max(0, d.cpuSeconds - fixed.cpuSeconds) }));
   }
   round.set(E, check(E, await readBare(emu, run.id)));
