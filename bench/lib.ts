@@ -263,6 +263,13 @@ export interface WorkerSpawnOptions {
   /** Extra node flags, e.g. --cpu-prof. */
   nodeArgs?: string[];
   readyTimeoutMs?: number;
+  /** More environment for the worker (e.g. COASTY_WEBHOOK_URL). */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * A plain SDK worker (`Worker.create` with the SDK's defaults and the fleet benchmark's baseline
+   * activities, bench/fleet-activities.ts) instead of createWorker: what a Temporal user writes.
+   */
+  plain?: boolean;
 }
 
 /** bench/worker-main.ts in a child process (createWorker, as `coasty-temporal worker` does), once ready. */
@@ -279,9 +286,11 @@ export async function spawnBenchWorker(options: WorkerSpawnOptions): Promise<Wor
     '--max-concurrent-activities',
     String(options.maxConcurrentActivities),
     ...(options.probeFile ? ['--probe-file', options.probeFile] : []),
+    ...(options.plain ? ['--plain'] : []),
   ];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...options.env,
     TEMPORAL_ADDRESS: options.temporalAddress,
     TEMPORAL_NAMESPACE: 'default',
     COASTY_BASE_URL: options.baseUrl,
@@ -480,6 +489,122 @@ export async function startEmulatorProcess(config: Record<string, unknown>): Pro
   } catch (error) {
     child.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** The dev server's Prometheus endpoint: the `--metrics-port` it was started with (from /proc). */
+export function devServerMetricsUrl(pid: number): string {
+  const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  const at = args.indexOf('--metrics-port');
+  const port = at >= 0 ? args[at + 1] : undefined;
+  if (!port) throw new Error(`the Temporal dev server (pid ${pid}) was not started with --metrics-port`);
+  return `http://127.0.0.1:${port}/metrics`;
+}
+
+/**
+ * Requests the dev server's frontend took, by operation (Prometheus `service_requests`, service
+ * frontend, one namespace): what its clients (workers, starters, receivers) asked of it.
+ */
+export async function serviceRequests(
+  metricsUrl: string,
+  namespace = 'default',
+): Promise<Map<string, number>> {
+  const text = await (await fetch(metricsUrl)).text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('service_requests{')) continue;
+    const labels = line.slice(line.indexOf('{') + 1, line.lastIndexOf('}'));
+    if (!labels.includes('service_name="frontend"') || !labels.includes(`namespace="${namespace}"`)) continue;
+    const operation = /operation="([^"]+)"/.exec(labels)?.[1];
+    const value = Number(line.slice(line.lastIndexOf('}') + 1).trim());
+    if (operation && Number.isFinite(value)) out.set(operation, (out.get(operation) ?? 0) + value);
+  }
+  return out;
+}
+
+/** What each operation took between two `serviceRequests` readings. */
+export function requestsBetween(
+  before: Map<string, number>,
+  after: Map<string, number>,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [op, n] of after) {
+    const d = n - (before.get(op) ?? 0);
+    if (d > 0) out.set(op, d);
+  }
+  return out;
+}
+
+export interface SideProcess {
+  child: ChildProcess;
+  pid: number;
+  /** The first capture group of `readyPattern` in its stdout (e.g. the URL it listens on). */
+  ready: string;
+  output: string[];
+  stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * A helper process of a benchmark (a receiver, a listener): node with tsx on `script`, ready when a
+ * stdout line matches `readyPattern`; SIGTERM then SIGKILL on stop, SIGKILL if this process exits.
+ */
+export async function spawnSideProcess(options: {
+  script: string;
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  readyPattern: RegExp;
+  nodeArgs?: string[];
+  readyTimeoutMs?: number;
+}): Promise<SideProcess> {
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), '--import', 'tsx', join(ROOT, options.script), ...(options.args ?? [])],
+    { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT },
+  );
+  liveChildren.add(child);
+  const output: string[] = [];
+  const keep = (line: string) => {
+    output.push(line);
+    if (output.length > 200) output.splice(0, output.length - 200);
+  };
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      liveChildren.delete(child);
+      resolve();
+    }),
+  );
+  createInterface({ input: child.stderr! }).on('line', keep);
+  try {
+    const ready = await withTimeout(
+      `${options.script} to be ready`,
+      new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout! }).on('line', (line) => {
+          keep(line);
+          const m = options.readyPattern.exec(line);
+          if (m) resolve(m[1] ?? line);
+        });
+        void exited.then(() =>
+          reject(new Error(`${options.script} exited before it was ready:\n${output.join('\n')}`)),
+        );
+      }),
+      options.readyTimeoutMs ?? 60_000,
+    );
+    return {
+      child,
+      pid: child.pid!,
+      ready,
+      output,
+      async stop(graceMs = 15_000) {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        await exited;
+        clearTimeout(timer);
+      },
+    };
+  } catch (error) {
+    child.kill('SIGKILL');
     throw error;
   }
 }

@@ -4,6 +4,9 @@
 // - with --probe-file, each heartbeat call of the stream activity that carries a new event id is
 //   recorded as (event id, Date.now()) and written to the file at shutdown: the worker-side time at
 //   which an event was handled, to compare with the emulator's timestamp of that event.
+// - with --plain, a plain SDK worker (`Worker.create`, the SDK's defaults) with the fleet benchmark's
+//   baseline activities (bench/fleet-activities.ts; FLEET_LISTENER_URL for the listener's), as a
+//   Temporal user would write it, instead of createWorker.
 // Lines on stdin: "reset" (event-loop delay window starts), "profile-start", "profile-stop <file>".
 // SIGTERM / SIGINT drain the worker (the SDK's default), then the probe file is written.
 import { writeFileSync } from 'node:fs';
@@ -12,7 +15,7 @@ import { createInterface } from 'node:readline';
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import type { Context } from '@temporalio/activity';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import type { StreamCursor } from '../activities/types';
 import { RunsClient } from '../api/runs-client';
 import { createWorker } from '../worker/index';
@@ -24,6 +27,7 @@ const { values } = parseArgs({
     bundle: { type: 'string' },
     'max-concurrent-activities': { type: 'string', default: '1000' },
     'probe-file': { type: 'string' },
+    plain: { type: 'boolean', default: false },
   },
 });
 
@@ -81,16 +85,30 @@ const client = RunsClient.fromEnv();
 const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS });
 try {
   const taskQueue = values['task-queue']!;
-  const worker = await createWorker({
-    connection,
-    namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
-    taskQueue,
-    client,
-    maxConcurrentActivityTaskExecutions: Number(values['max-concurrent-activities']),
-    workflowsPath: undefined,
-    workflowBundle: { codePath: values.bundle! },
-    interceptors: probeFile ? { activity: [probe] } : undefined,
-  });
+  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+  const maxConcurrentActivityTaskExecutions = Number(values['max-concurrent-activities']);
+  const worker = values.plain
+    ? await Worker.create({
+        connection,
+        namespace,
+        taskQueue,
+        workflowBundle: { codePath: values.bundle! },
+        activities: (await import('./fleet-activities')).createFleetActivities(
+          client,
+          process.env.FLEET_LISTENER_URL,
+        ),
+        maxConcurrentActivityTaskExecutions,
+      })
+    : await createWorker({
+        connection,
+        namespace,
+        taskQueue,
+        client,
+        maxConcurrentActivityTaskExecutions,
+        workflowsPath: undefined,
+        workflowBundle: { codePath: values.bundle! },
+        interceptors: probeFile ? { activity: [probe] } : undefined,
+      });
   console.log(`Worker ready: task queue ${taskQueue} (pid ${process.pid})`);
   await worker.run();
   console.log('Worker stopped.');
