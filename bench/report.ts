@@ -17,6 +17,7 @@ export const BENCHMARKS = [
   'history',
   'stream',
   'concurrency',
+  'fleet',
   'resume',
   'batch',
   'latency',
@@ -98,7 +99,7 @@ export async function writeReport(statuses: RunStatus[] = []): Promise<string> {
     .at(-1);
   const anyFull = results.some((r) => r.full);
   const summary: string[] = [
-    `Measured by \`npm run bench\` (${anyFull ? "some results with `--full`, the issue's sizes" : "default sizes, about ten minutes; `npm run bench -- --full` runs the issue's sizes"}), ` +
+    `Measured by \`npm run bench\` (${anyFull ? "some results with `--full`, the issue's sizes" : "default sizes, about half an hour, 20 minutes of it the fleet; `npm run bench -- --full` runs the issue's sizes"}), ` +
       `latest ${latest?.slice(0, 10) ?? 'never'}${latest && results[0] ? ` on ${describeMachine(results[0].machine)}` : ''}. ` +
       'Each benchmark runs the real stack on one machine (a fresh Temporal dev ' +
       'server, the emulator, a worker in a child process, all on 127.0.0.1) and compares, in the same run, with a ' +

@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, one after the other, each in its own process (its own Temporal dev
 // server, emulator and worker), then docs/performance.md from the results.
-//   npm run bench                         default sizes, about ten minutes on 2 cores
+//   npm run bench                         default sizes, about half an hour on 2 cores (fleet: 20 minutes)
+//   npm run bench -- --skip fleet         the rest, about ten minutes
 //   npm run bench -- --full               the issue's sizes (much longer)
 //   npm run bench -- --only stream,batch  some of them (the report still shows every results file)
 //   npm run bench -- --report             only rewrite docs/performance.md from bench/results
@@ -28,6 +29,8 @@ const PLAN: Array<{ name: (typeof BENCHMARKS)[number]; limit: number; fullLimit:
   { name: 'worker-start', limit: 300, fullLimit: 600 },
   { name: 'resume', limit: 300, fullLimit: 900 },
   { name: 'concurrency', limit: 420, fullLimit: 1800 },
+  // Four ways to follow N runs at an agent's pace, one after the other, each on fresh servers.
+  { name: 'fleet', limit: 2400, fullLimit: 10800 },
   { name: 'process-events', limit: 300, fullLimit: 1200 },
   { name: 'batch', limit: 600, fullLimit: 3600 },
 ];
