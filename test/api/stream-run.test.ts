@@ -111,6 +111,35 @@ test('inside one attempt a resend of any length is recognised: each step counted
   assert.equal(result.summary.eventsHandled, 61);
 });
 
+test('ids in no order: a resend is still recognised, also one inside a connection', async () => {
+  // Ids that neither increase nor decrease (37 n mod 101 is one to one), so the activity cannot tell a
+  // new id by its order; and now and then an event of the same connection comes again.
+  const scrambled = (n: number) => `x${String((n * 37) % 101).padStart(3, '0')}`;
+  const numberOf = new Map(Array.from({ length: 61 }, (_, i) => [scrambled(i + 1), i + 1]));
+  let connections = 0;
+  const api = await serve((req, res) => {
+    connections += 1;
+    const lastId = req.headers['last-event-id'];
+    const after = lastId === undefined ? 0 : numberOf.get(String(lastId))!;
+    openEventStream(res);
+    let text = '';
+    for (let n = 1; n <= after; n++) text += sseEvent(scrambled(n), 'step');
+    for (let n = after + 1; n <= Math.min(after + 10, 60); n++) {
+      text += sseEvent(scrambled(n), 'step');
+      if (n % 7 === 0 && n - 3 > after) text += sseEvent(scrambled(n - 3), 'step');
+    }
+    if (after + 10 >= 60)
+      return res.end(text + sseEvent(scrambled(61), 'succeeded', { status: 'succeeded' }));
+    res.write(text, () => res.socket?.destroy());
+  });
+  const result = await new MockActivityEnvironment().run((): Promise<StreamCursor> =>
+    followRun(api, { runId: 'run_1', returnOnAwaitingHuman: true }, noSecrets),
+  );
+  assert.equal(connections, 6);
+  assert.equal(result.summary.steps, 60);
+  assert.equal(result.summary.eventsHandled, 61);
+});
+
 function runObject(status: Run['status'], steps: number): Partial<Run> {
   return {
     id: 'run_1',
