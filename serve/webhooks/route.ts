@@ -13,7 +13,8 @@ export async function registerWebhookRoute(
     scope.removeAllContentTypeParsers();
     // Any content type: the body is checked as JSON after its signature, never parsed before.
     scope.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
-    scope.post(WEBHOOK_PATH, async (request, reply) => {
+    // An event is small, but an agent's observation may be long: the API's own body limit (1 MB).
+    scope.post(WEBHOOK_PATH, { bodyLimit: 1024 * 1024 }, async (request, reply) => {
       const answer = await receiver.handle({
         query: request.query as Record<string, unknown>,
         headers: request.headers,

@@ -29,7 +29,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     signal: (workflowId, change) => signalRunState(options.client, workflowId, change),
     meter: options.meter,
   });
-  const fastify = Fastify({ logger: false, bodyLimit: 256 * 1024 });
+  const fastify = Fastify({ logger: false });
   fastify.get('/healthz', async () => ({ ok: true }));
   await registerWebhookRoute(fastify, receiver);
   const host = options.host ?? '127.0.0.1';
