@@ -497,7 +497,7 @@ try {
   bench.note(
     'The emulator runs in its own process and replays a finished run (batched writes), so the readers compete for ' +
       'the same bytes. d. is timed from its streamRun ActivityTaskScheduled to its ActivityTaskCompleted event. ' +
-      "CPU us/event: CPU time of the reading thread per event, from Linux schedstat (the driver's main thread for " +
+      "CPU us/event: CPU time of the reading thread per event, from Linux schedstat (updated at each scheduler tick, a few ms; the driver's main thread for " +
       "a-c and e; for d the worker's main thread from the workflow's start to its result, less what a run of one " +
       `step cost it in the same round, median ${round(median(fixedCpuMs), 1)} ms: the workflow tasks, createRun, and the ` +
       "activity's start and end). " +
