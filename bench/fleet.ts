@@ -11,6 +11,7 @@
 // The baselines run on a plain SDK worker (Worker.create, the SDK's defaults); ours on createWorker.
 //   node --import tsx bench/fleet.ts [--full] [--n 1000,2000] [--steps 30] [--pace-ms 2000]
 //        [--modes stream,webhook,polling,listener] [--pause-every 10] [--profile <dir>]
+//        [--worker-options <json>]   (experiments: more worker options, noted in the results)
 // Measured per mode: runs completed (succeeded with every step); wall time from the first start
 // request to the last workflow close (server closeTime) against the ideal S x P; the dev server's
 // frontend requests (Prometheus service_requests) over that window, per run, without the benchmark's
@@ -66,7 +67,18 @@ const LABEL: Record<Mode, string> = {
   listener: 'd. SSE listener + signals',
 };
 
-const { full, values } = parseFlags(['n', 'steps', 'pace-ms', 'modes', 'pause-every', 'profile']);
+const { full, values } = parseFlags([
+  'n',
+  'steps',
+  'pace-ms',
+  'modes',
+  'pause-every',
+  'profile',
+  'worker-options',
+]);
+/** Experiments only: more options for every worker (JSON), e.g. '{"maxConcurrentWorkflowTaskExecutions":200}'. */
+const WORKER_OPTIONS = typeof values['worker-options'] === 'string' ? values['worker-options'] : undefined;
+if (WORKER_OPTIONS) JSON.parse(WORKER_OPTIONS);
 const NS = numberList(values.n, full ? [5000, 10000] : [1000, 2000]);
 const STEPS = numberFlag(values.steps, 30);
 const PACE_MS = numberFlag(values['pace-ms'], 2000);
@@ -125,7 +137,9 @@ const bench = startResult('fleet', 'A fleet at an agent’s pace, four ways to f
   ideal_seconds: IDEAL_S,
   pause_every: PAUSE_EVERY,
   modes,
+  ...(WORKER_OPTIONS ? { worker_options: WORKER_OPTIONS } : {}),
 });
+if (WORKER_OPTIONS) bench.note(`Experiment: every worker ran with ${WORKER_OPTIONS} (not as shipped).`);
 
 const skipped = NS.filter((n) => modes.includes('listener') && n > LISTENER_MAX_N);
 if (skipped.length)
@@ -177,6 +191,8 @@ interface Row {
     toQueryP50: number;
     toQueryP99: number;
     sampled: number;
+    /** A pause's way into the workflow, step by step (ms after the pause, p50 and p99). */
+    timeline: Array<{ event: string; p50: number; p99: number }>;
   };
   loadAvg: [number, number];
 }
@@ -195,7 +211,7 @@ function pauseInHistory(
   events: HistoryEvent[],
   mode: Mode,
   since: number,
-): { arrived: number; known: number } {
+): { arrived: number; known: number; timeline: Array<[string, number]> } {
   const after = events.filter((e) => eventMs(e) >= since - 2);
   const arrivedAt = after.findIndex((e) =>
     mode === 'stream' || mode === 'polling'
@@ -208,7 +224,42 @@ function pauseInHistory(
       ? e.upsertWorkflowSearchAttributesEventAttributes
       : e.workflowTaskCompletedEventAttributes,
   );
-  return { arrived: eventMs(after[arrivedAt]), known: eventMs(known) };
+  // Each event from the arrival to the workflow knowing, by name and occurrence, ms after the pause.
+  const timeline: Array<[string, number]> = [];
+  const seen = new Map<string, number>();
+  for (const e of arrivedAt >= 0 ? after.slice(arrivedAt, after.indexOf(known!) + 1) : []) {
+    const name = eventName(e);
+    const k = (seen.get(name) ?? 0) + 1;
+    seen.set(name, k);
+    timeline.push([k > 1 ? `${name} ${k}` : name, round(eventMs(e) - since)]);
+  }
+  return { arrived: eventMs(after[arrivedAt]), known: eventMs(known), timeline };
+}
+
+function eventName(e: HistoryEvent): string {
+  if (e.workflowTaskScheduledEventAttributes) return 'WFT scheduled';
+  if (e.workflowTaskStartedEventAttributes) return 'WFT started';
+  if (e.workflowTaskCompletedEventAttributes) return 'WFT completed';
+  if (e.activityTaskScheduledEventAttributes) return 'activity scheduled';
+  if (e.activityTaskStartedEventAttributes) return 'activity started';
+  if (e.activityTaskCompletedEventAttributes) return 'activity completed';
+  if (e.workflowExecutionSignaledEventAttributes) return 'signal';
+  if (e.upsertWorkflowSearchAttributesEventAttributes) return 'status upsert';
+  if (e.timerStartedEventAttributes) return 'timer started';
+  if (e.timerCanceledEventAttributes) return 'timer canceled';
+  return 'other';
+}
+
+/** The median and p99 time after the pause of each step on its way into the workflow, in order. */
+function timelineOf(
+  timelines: Array<Array<[string, number]>>,
+): Array<{ event: string; p50: number; p99: number }> {
+  const byName = new Map<string, number[]>();
+  for (const t of timelines) for (const [name, ms] of t) byName.set(name, [...(byName.get(name) ?? []), ms]);
+  return [...byName]
+    .filter(([, v]) => v.length >= timelines.length / 2)
+    .map(([event, v]) => ({ event, p50: p(v, 50), p99: p(v, 99) }))
+    .sort((a, b) => a.p50 - b.p50);
 }
 
 const p = (values: number[], q: number) => round(percentile(values.filter(Number.isFinite), q));
@@ -372,12 +423,14 @@ async function measure(n: number, mode: Mode): Promise<Row> {
       maxConcurrentActivities: n + 10,
       plain: mode === 'polling' || mode === 'listener',
       nodeArgs: profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : undefined,
-      env:
-        mode === 'webhook'
+      env: {
+        ...(WORKER_OPTIONS ? { BENCH_WORKER_OPTIONS: WORKER_OPTIONS } : {}),
+        ...(mode === 'webhook'
           ? { COASTY_WEBHOOK_URL: side!.ready, COASTY_WEBHOOK_SECRET: WEBHOOK_SECRET }
           : mode === 'listener'
             ? { FLEET_LISTENER_URL: side!.ready }
-            : {},
+            : {}),
+      },
     });
     const { client } = temporal;
     const workflowIdOf = (i: number) => `${taskQueue}-${i}`;
@@ -533,8 +586,8 @@ async function measure(n: number, mode: Mode): Promise<Row> {
     const sample = watcher.pauses.slice(0, 100);
     const split = await mapLimit(sample, 10, async ({ workflowId, since, knownAt }) => {
       const history = await client.workflow.getHandle(workflowId).fetchHistory();
-      const { arrived, known } = pauseInHistory(history.events ?? [], mode, since);
-      return { toServer: arrived - since, inWorkflow: known - arrived, toQuery: knownAt - known };
+      const { arrived, known, timeline } = pauseInHistory(history.events ?? [], mode, since);
+      return { toServer: arrived - since, inWorkflow: known - arrived, toQuery: knownAt - known, timeline };
     });
     console.error(`fleet: N=${n} ${mode}: measured and collected (${elapsed()})`);
     const sideCounts = side
@@ -611,6 +664,7 @@ async function measure(n: number, mode: Mode): Promise<Row> {
           99,
         ),
         sampled: split.length,
+        timeline: timelineOf(split.map((x) => x.timeline)),
       },
       loadAvg: [load0, load1],
     };
@@ -820,6 +874,14 @@ bench.note(
     'plus a query round trip (the watcher lists paused runs every 50 ms, then queries every 50 ms). Ours read the status that ' +
     'the workflow sets once it knows the pause; the polling baseline learns it at its next poll (0-2 s later).',
 );
+for (const r of rows) {
+  if (!r.time.timeline.length) continue;
+  bench.note(
+    `A pause's way into the workflow, ${LABEL[r.mode]} at N = ${r.n} (ms after the pause, p50/p99, from history): ` +
+      r.time.timeline.map((t) => `${t.event} ${t.p50}/${t.p99}`).join(', ') +
+      '.',
+  );
+}
 const cut = rows.filter((r) => r.timedOut);
 if (cut.length)
   bench.note(

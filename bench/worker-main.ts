@@ -7,6 +7,8 @@
 // - with --plain, a plain SDK worker (`Worker.create`, the SDK's defaults) with the fleet benchmark's
 //   baseline activities (bench/fleet-activities.ts; FLEET_LISTENER_URL for the listener's), as a
 //   Temporal user would write it, instead of createWorker.
+// - BENCH_WORKER_OPTIONS (JSON): more worker options, for experiments (e.g. bench/fleet.ts
+//   --worker-options '{"maxConcurrentWorkflowTaskExecutions":200}'); unset, the worker is as shipped.
 // Lines on stdin: "reset" (event-loop delay window starts), "profile-start", "profile-stop <file>".
 // SIGTERM / SIGINT drain the worker (the SDK's default), then the probe file is written.
 import { writeFileSync } from 'node:fs';
@@ -87,6 +89,7 @@ try {
   const taskQueue = values['task-queue']!;
   const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
   const maxConcurrentActivityTaskExecutions = Number(values['max-concurrent-activities']);
+  const extra = JSON.parse(process.env.BENCH_WORKER_OPTIONS ?? '{}') as Record<string, unknown>;
   const worker = values.plain
     ? await Worker.create({
         connection,
@@ -98,6 +101,7 @@ try {
           process.env.FLEET_LISTENER_URL,
         ),
         maxConcurrentActivityTaskExecutions,
+        ...extra,
       })
     : await createWorker({
         connection,
@@ -108,6 +112,7 @@ try {
         workflowsPath: undefined,
         workflowBundle: { codePath: values.bundle! },
         interceptors: probeFile ? { activity: [probe] } : undefined,
+        ...extra,
       });
   console.log(`Worker ready: task queue ${taskQueue} (pid ${process.pid})`);
   await worker.run();
