@@ -589,6 +589,7 @@ async function measure(n: number, mode: Mode): Promise<Row> {
       const { arrived, known, timeline } = pauseInHistory(history.events ?? [], mode, since);
       return { toServer: arrived - since, inWorkflow: known - arrived, toQuery: knownAt - known, timeline };
     });
+    const splitOf = (part: 'toServer' | 'inWorkflow' | 'toQuery') => split.map((x) => x[part]);
     console.error(`fleet: N=${n} ${mode}: measured and collected (${elapsed()})`);
     const sideCounts = side
       ? await side.stop().then(() => {
@@ -639,30 +640,12 @@ async function measure(n: number, mode: Mode): Promise<Row> {
         runMaxS: round(runSeconds.length ? Math.max(...runSeconds) : NaN, 1),
         closeP50: p(closeLags, 50),
         closeP99: p(closeLags, 99),
-        toServerP50: p(
-          split.map((x) => x.toServer),
-          50,
-        ),
-        toServerP99: p(
-          split.map((x) => x.toServer),
-          99,
-        ),
-        inWorkflowP50: p(
-          split.map((x) => x.inWorkflow),
-          50,
-        ),
-        inWorkflowP99: p(
-          split.map((x) => x.inWorkflow),
-          99,
-        ),
-        toQueryP50: p(
-          split.map((x) => x.toQuery),
-          50,
-        ),
-        toQueryP99: p(
-          split.map((x) => x.toQuery),
-          99,
-        ),
+        toServerP50: p(splitOf('toServer'), 50),
+        toServerP99: p(splitOf('toServer'), 99),
+        inWorkflowP50: p(splitOf('inWorkflow'), 50),
+        inWorkflowP99: p(splitOf('inWorkflow'), 99),
+        toQueryP50: p(splitOf('toQuery'), 50),
+        toQueryP99: p(splitOf('toQuery'), 99),
         sampled: split.length,
         timeline: timelineOf(split.map((x) => x.timeline)),
       },

@@ -1,6 +1,7 @@
-// Webhook signatures: the emulator signs every delivery; a receiver built on WebhookVerifier accepts
-// each event once, in order (retries and replays acknowledged, not processed again), and rejects
-// forged, tampered, stale and replayed-too-late deliveries. No receiver exists in the project yet.
+// Webhook signatures: the emulator signs every delivery; a receiver built on WebhookVerifier (the
+// receiver's own signature check, api/webhooks.ts) accepts each event once, in order (retries and
+// replays acknowledged, not processed again), and rejects forged, tampered, stale and replayed-too-late
+// deliveries. serve's receiver itself is tested in test/webhooks and test/unit/webhook-receiver.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
