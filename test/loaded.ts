@@ -54,11 +54,13 @@ function stopBurners(): void {
 }
 
 let current: ChildProcess | undefined;
-process.on('SIGINT', () => {
-  stopBurners();
-  current?.kill('SIGINT');
-  process.exit(130);
-});
+// Ctrl-C, or a kill by pid: neither the burners nor the suite outlive this process.
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const)
+  process.on(signal, () => {
+    stopBurners();
+    current?.kill(signal);
+    process.exit(code);
+  });
 
 interface RunOutcome {
   label: string;

@@ -3,7 +3,7 @@
 //   npm test                      all tests
 //   npm test -- --unit            only tests that need no server (test/unit, test/api, test/process-file, test/emulator)
 //   npm test -- test/foo.test.ts  the named files
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { startDevServer, type DevServer } from '../dev/dev-server';
@@ -35,9 +35,20 @@ let server: DevServer | undefined;
 let bundle: WrittenBundle | undefined;
 let exiting = false;
 
+let child: ChildProcess | undefined;
+
 async function shutdown(code: number): Promise<never> {
   if (!exiting) {
     exiting = true;
+    // The runner has its own process group, so a kill by pid or a Ctrl-C takes all its files too,
+    // and nothing a file left behind outlives the run.
+    if (child?.pid) {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
     await server?.stop().catch(() => undefined);
     await bundle?.cleanup().catch(() => undefined);
   }
@@ -87,12 +98,9 @@ if (needsServer) {
 const concurrency = passThrough.some((arg) => arg.startsWith('--test-concurrency'))
   ? []
   : ['--test-concurrency=3'];
-const child = spawn(
+child = spawn(
   process.execPath,
   ['--import', 'tsx', '--test', ...concurrency, ...passThrough, ...files],
-  {
-    stdio: 'inherit',
-    env,
-  },
+  { stdio: 'inherit', env, detached: true },
 );
 child.on('exit', (code, signal) => void shutdown(code ?? (signal ? 1 : 0)));

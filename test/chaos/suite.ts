@@ -1,5 +1,5 @@
 // The chaos suite: every scenario in turn, each with its own emulator and workers, everything it
-// started stopped before the next one. Used by test/chaos/run.ts and test/chaos/chaos.test.ts.
+// started stopped before the next one. Used by test/chaos/run.ts and the short form in npm test (test/chaos/short-form.ts).
 import type { ChaosContext } from './lib/context';
 import { suiteTag } from './lib/context';
 import { machineFacts } from './lib/report';
