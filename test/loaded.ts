@@ -55,7 +55,11 @@ function stopBurners(): void {
 
 let current: ChildProcess | undefined;
 // Ctrl-C, or a kill by pid: neither the burners nor the suite outlive this process.
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const)
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+] as const)
   process.on(signal, () => {
     stopBurners();
     current?.kill(signal);

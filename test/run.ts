@@ -35,16 +35,17 @@ let server: DevServer | undefined;
 let bundle: WrittenBundle | undefined;
 let exiting = false;
 
-let child: ChildProcess | undefined;
+// Filled once node --test is spawned; a signal can arrive before that, while the server starts.
+const runner: { child?: ChildProcess } = {};
 
 async function shutdown(code: number): Promise<never> {
   if (!exiting) {
     exiting = true;
     // The runner has its own process group, so a kill by pid or a Ctrl-C takes all its files too,
     // and nothing a file left behind outlives the run.
-    if (child?.pid) {
+    if (runner.child?.pid) {
       try {
-        process.kill(-child.pid, 'SIGTERM');
+        process.kill(-runner.child.pid, 'SIGTERM');
       } catch {
         // already gone
       }
@@ -98,9 +99,10 @@ if (needsServer) {
 const concurrency = passThrough.some((arg) => arg.startsWith('--test-concurrency'))
   ? []
   : ['--test-concurrency=3'];
-child = spawn(
+const child = spawn(
   process.execPath,
   ['--import', 'tsx', '--test', ...concurrency, ...passThrough, ...files],
   { stdio: 'inherit', env, detached: true },
 );
+runner.child = child;
 child.on('exit', (code, signal) => void shutdown(code ?? (signal ? 1 : 0)));
