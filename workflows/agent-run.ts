@@ -17,7 +17,7 @@ import { agentActivities, type AgentActivities } from './agent-activities';
 import { ApprovalInbox, timedOutApproval } from './approvals';
 import { resumeIdempotencyKey, runIdempotencyKey } from './ids';
 import { isValidDecision, validateDecision } from './decision-rules';
-import { offerDecision, PATCHES } from './patches';
+import { offerDecision, PATCHES, webhookHintsForwardOnly } from './patches';
 import {
   coastyStatusKey,
   decideUpdate,
@@ -82,7 +82,10 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     meter: new RunMeter(),
   };
   listenForDecisions(run, input);
-  const webhook = input.delivery === 'webhook' ? { inbox: new RunStateInbox(), reads: 0 } : undefined;
+  const webhook =
+    input.delivery === 'webhook'
+      ? { inbox: new RunStateInbox({ forwardOnly: webhookHintsForwardOnly }), reads: 0 }
+      : undefined;
   if (webhook) listenForRunState(webhook.inbox);
 
   // A parent that started this run with CoastyStatus set (`startsCreating`) saved an event and a visibility write.

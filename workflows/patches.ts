@@ -18,6 +18,8 @@ export const PATCHES = {
   batchWaitsForLeftover: 'batch-waits-for-leftover-child',
   /** agentRun schedules its activities as `coasty.*` (ACTIVITY_TYPE_NAMES) instead of the bare names. */
   prefixedActivityNames: ACTIVITY_NAMES_PATCH,
+  /** A late `queued` signal handled with `running` in one activation no longer hides the `running`. */
+  webhookHintsForwardOnly: 'webhook-hints-forward-only',
 } as const;
 
 /** Offers a decision under the rule of the history being run (see ApprovalInbox). */
@@ -25,3 +27,6 @@ export function offerDecision(inbox: ApprovalInbox, decision: HumanDecision): bo
   const strict = inbox.refusesStrictly(decision) ? patched(PATCHES.decisionsForOpenPauseOnly) : true;
   return inbox.offer(decision, { strict });
 }
+
+/** The run-state inbox's rule for a late `queued` under the history being run (see RunStateInbox). */
+export const webhookHintsForwardOnly = (): boolean => patched(PATCHES.webhookHintsForwardOnly);

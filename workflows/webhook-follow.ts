@@ -16,6 +16,15 @@ const EARLY_SIGNALS = 20;
 /** Event ids remembered against duplicates: a run has a handful of state changes, not thousands. */
 const SEEN_EVENT_IDS = 200;
 
+export interface RunStateInboxOptions {
+  /**
+   * Whether a late `queued` leaves a `running` hint of the same activation alone (it replaced it
+   * before: two signals handled together, running then a late queued, left the run shown queued).
+   * Asked only when the two rules differ; agentRun answers with `patched` (workflows/patches.ts).
+   */
+  forwardOnly(): boolean;
+}
+
 /** The signals of one agentRun: each event once, only its own run's, earlier ones kept until it is known. */
 export class RunStateInbox {
   #runId: string | undefined;
@@ -25,6 +34,8 @@ export class RunStateInbox {
   #hint: RunStatus | undefined;
   /** State changes accepted (each event once). */
   signals = 0;
+
+  constructor(private readonly options: RunStateInboxOptions = { forwardOnly: () => true }) {}
 
   offer(change: RunStateChange): void {
     if (this.#runId === undefined) {
@@ -36,7 +47,8 @@ export class RunStateInbox {
     this.#seen.add(change.eventId);
     this.signals += 1;
     if (change.status === 'awaiting_human' || isTerminalStatus(change.status)) this.#readDue = true;
-    else this.#hint = change.status;
+    else if (!(this.#hint === 'running' && change.status === 'queued' && this.options.forwardOnly()))
+      this.#hint = change.status;
   }
 
   follow(runId: string): void {
