@@ -18,9 +18,9 @@ const SEEN_EVENT_IDS = 200;
 
 export interface RunStateInboxOptions {
   /**
-   * Whether a late `queued` leaves a `running` hint of the same activation alone (it replaced it
-   * before: two signals handled together, running then a late queued, left the run shown queued).
-   * Asked only when the two rules differ; agentRun answers with `patched` (workflows/patches.ts).
+   * Whether a status that does not move on (a late `queued` after `running`) leaves the hint of the
+   * same activation alone; before, it replaced it and the run stayed shown queued. Asked only where
+   * the two rules differ; agentRun answers with `patched` (workflows/patches.ts).
    */
   forwardOnly(): boolean;
 }
@@ -47,8 +47,14 @@ export class RunStateInbox {
     this.#seen.add(change.eventId);
     this.signals += 1;
     if (change.status === 'awaiting_human' || isTerminalStatus(change.status)) this.#readDue = true;
-    else if (!(this.#hint === 'running' && change.status === 'queued' && this.options.forwardOnly()))
-      this.#hint = change.status;
+    else if (this.#replacesHint(change.status)) this.#hint = change.status;
+  }
+
+  /** A status replaces the hint not yet taken only forward; before the patch, the last one won. */
+  #replacesHint(status: RunStatus): boolean {
+    const hint = this.#hint;
+    if (hint === undefined || hint === status || movesOn(status, hint)) return true;
+    return !this.options.forwardOnly();
   }
 
   follow(runId: string): void {
