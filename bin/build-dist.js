@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // `npm run build:dist` (and `npm pack` through prepack): the sources compiled to dist/ in the same
 // shape, relative imports given their `.js` / `/index.js` endings (tsc-alias) so that Node ESM and
-// TypeScript's NodeNext resolution load them, the one plain-JS file the dev stack spawns, and the
+// TypeScript's NodeNext resolution load them, the files read or spawned beside the code, and the
 // workflow bundle the packaged worker starts from.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,6 +21,8 @@ rmSync(join(root, 'dist'), { recursive: true, force: true });
 run(['typescript', 'bin', 'tsc'], ['-p', 'tsconfig.build.json']);
 run(['tsc-alias', 'dist', 'bin', 'index.js'], ['-p', 'tsconfig.build.json']);
 copyFileSync(join(root, 'dev', 'orphan-guard.mjs'), join(root, 'dist', 'dev', 'orphan-guard.mjs'));
+// What serve/app.ts reads beside itself: the pages' stylesheet and live-update script.
+cpSync(join(root, 'serve', 'static'), join(root, 'dist', 'serve', 'static'), { recursive: true });
 
 // The workflow code bundled once, here: workers of the installed package load it (worker/index.ts
 // prebuiltBundlePath) instead of bundling for seconds at every start. With the tracing interceptors,

@@ -45,9 +45,30 @@ export interface DevServer {
 
 const guardPath = fileURLToPath(new URL('./orphan-guard.mjs', import.meta.url));
 
+/**
+ * A port we chose free can be taken by another process before the server binds it (every free-port
+ * pick has that race, and a loaded machine with many servers starting meets it): such a start is
+ * tried again with fresh ports, a few times. A port given explicitly that is in use fails at once.
+ */
+const START_ATTEMPTS = 3;
+const PORT_IN_USE = /listen tcp [^\s]*:(\d+): bind: address already in use/;
+
 /** Starts `temporal server start-dev` and resolves once a client can really talk to it. */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const cli = options.cli ?? (await findTemporalCli({ log: options.log }));
+  const explicit = new Set([options.port, options.uiPort].filter((port) => port));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(cli, options);
+    } catch (error) {
+      const taken = PORT_IN_USE.exec((error as Error).message)?.[1];
+      if (!taken || explicit.has(Number(taken)) || attempt === START_ATTEMPTS) throw error;
+      options.log?.(`port ${taken} was taken before the Temporal dev server bound it; starting again`);
+    }
+  }
+}
+
+async function startOnce(cli: TemporalCli, options: DevServerOptions): Promise<DevServer> {
   const ip = options.ip ?? '127.0.0.1';
   const port = options.port ?? (await freePort(ip));
   const namespace = options.namespace ?? 'default';

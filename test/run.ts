@@ -5,8 +5,9 @@
 //   npm test -- test/foo.test.ts  the named files
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { startDevServer, type DevServer } from '../dev/dev-server';
+import { ROOT, TEST_BUILD_VARIABLE, writeTestBuild, type WrittenTestBuild } from './helpers/test-build';
 import { WORKFLOW_BUNDLE_VARIABLE, writeWorkflowBundle, type WrittenBundle } from './helpers/workflow-bundle';
 
 export const TEST_ADDRESS_VARIABLE = 'COASTY_TEST_TEMPORAL_ADDRESS';
@@ -36,7 +37,7 @@ let bundle: WrittenBundle | undefined;
 let exiting = false;
 
 // Filled once node --test is spawned; a signal can arrive before that, while the server starts.
-const runner: { child?: ChildProcess } = {};
+const runner: { child?: ChildProcess; build?: WrittenTestBuild } = {};
 
 async function shutdown(code: number): Promise<never> {
   if (!exiting) {
@@ -52,6 +53,7 @@ async function shutdown(code: number): Promise<never> {
     }
     await server?.stop().catch(() => undefined);
     await bundle?.cleanup().catch(() => undefined);
+    await runner.build?.cleanup().catch(() => undefined);
   }
   process.exit(code);
 }
@@ -60,14 +62,24 @@ process.on('SIGINT', () => void shutdown(130));
 process.on('SIGTERM', () => void shutdown(143));
 
 const env = { ...process.env };
+// Every .ts file compiled once (test/helpers/test-build.ts), while the server starts: the test files
+// and the CLI and worker children they start then run without tsx, which is most of a process's start.
+// A runner started by a test (test/dev/no-orphans.test.ts) uses its parent's build and bundle.
+const building = process.env[TEST_BUILD_VARIABLE]
+  ? undefined
+  : writeTestBuild().catch((error: Error) => {
+      console.error(`Cannot compile the sources for the tests: ${error.message}`);
+      return process.exit(1);
+    });
 // The workflow code is bundled once for the whole run, while the server starts: every worker of
 // every test file loads it (test/helpers/workflow-bundle.ts) instead of bundling for seconds.
-const bundling = needsServer
-  ? writeWorkflowBundle().catch((error: Error) => {
-      console.error(`Cannot bundle the workflow code for the tests: ${error.message}`);
-      return process.exit(1);
-    })
-  : undefined;
+const bundling =
+  needsServer && !process.env[WORKFLOW_BUNDLE_VARIABLE]
+    ? writeWorkflowBundle().catch((error: Error) => {
+        console.error(`Cannot bundle the workflow code for the tests: ${error.message}`);
+        return process.exit(1);
+      })
+    : undefined;
 if (needsServer) {
   if (process.env[TEST_ADDRESS_VARIABLE]) {
     console.log(
@@ -94,6 +106,15 @@ if (needsServer) {
   }
 }
 
+const build = await building;
+runner.build = build;
+if (build) {
+  console.log(`# compiled ${build.files} files to ${build.dir} in ${build.ms} ms`);
+  env[TEST_BUILD_VARIABLE] = build.dir;
+}
+const buildDir = env[TEST_BUILD_VARIABLE]!;
+const compiled = files.map((file) => join(buildDir, relative(ROOT, resolve(file)).replace(/\.ts$/, '.js')));
+
 // node --test runs one file at a time on 2 cores (cores - 1); the integration tests mostly wait on
 // timers and sockets, so three files at once halve the run (measured: 6.7 to 3.0 min) and still pass.
 const concurrency = passThrough.some((arg) => arg.startsWith('--test-concurrency'))
@@ -101,7 +122,7 @@ const concurrency = passThrough.some((arg) => arg.startsWith('--test-concurrency
   : ['--test-concurrency=3'];
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', ...concurrency, ...passThrough, ...files],
+  ['--enable-source-maps', '--test', ...concurrency, ...passThrough, ...compiled],
   { stdio: 'inherit', env, detached: true },
 );
 runner.child = child;

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeReadmeSection } from '../../bench/readme-section';
 import { startDevServer, type DevServer } from '../../dev/dev-server';
+import { TEST_BUILD_VARIABLE, writeTestBuild, type WrittenTestBuild } from '../helpers/test-build';
 import {
   WORKFLOW_BUNDLE_VARIABLE,
   writeWorkflowBundle,
@@ -45,6 +46,7 @@ if (!Number.isInteger(n) || n < 1 || n > 1000) {
 
 let server: DevServer | undefined;
 let bundle: WrittenBundle | undefined;
+let build: WrittenTestBuild | undefined;
 let exiting = false;
 async function shutdown(code: number): Promise<never> {
   if (!exiting) {
@@ -52,6 +54,7 @@ async function shutdown(code: number): Promise<never> {
     await stopActiveScenario();
     await server?.stop().catch(() => undefined);
     await bundle?.cleanup().catch(() => undefined);
+    await build?.cleanup().catch(() => undefined);
   }
   process.exit(code);
 }
@@ -64,6 +67,12 @@ try {
     bundle = await writeWorkflowBundle();
     process.env[WORKFLOW_BUNDLE_VARIABLE] = bundle.codePath;
     console.log(`# workflow bundle ${bundle.codePath} (${bundle.ms} ms)`);
+  }
+  // The workers and CLIs the scenarios start run compiled, not through tsx (test/helpers/test-build.ts).
+  if (!process.env[TEST_BUILD_VARIABLE]) {
+    build = await writeTestBuild();
+    process.env[TEST_BUILD_VARIABLE] = build.dir;
+    console.log(`# compiled ${build.files} files to ${build.dir} (${build.ms} ms)`);
   }
   let temporalAddress = process.env.COASTY_TEST_TEMPORAL_ADDRESS;
   if (!temporalAddress) {

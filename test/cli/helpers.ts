@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { TestStack } from '../helpers/stack';
+import { cliNodeArgs } from '../helpers/test-build';
 import { testServerAddress } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
 
-export const BIN = fileURLToPath(new URL('../../bin/coasty-temporal.js', import.meta.url));
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const children = new Set<ChildProcess>();
@@ -44,9 +44,9 @@ export interface CliProcess {
 
 export function spawnCli(
   args: string[],
-  options: { env: NodeJS.ProcessEnv; cwd?: string; stdin?: 'pipe' | 'ignore' },
+  options: { env: NodeJS.ProcessEnv; cwd?: string; stdin?: 'pipe' | 'ignore'; asWritten?: boolean },
 ): CliProcess {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [...cliNodeArgs(options), ...args], {
     env: options.env,
     cwd: options.cwd ?? ROOT,
     stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
@@ -96,7 +96,13 @@ export interface CliResult {
 /** Runs the CLI to its end; `input` is written to its stdin, which is then closed. */
 export async function runCli(
   args: string[],
-  options: { env: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs?: number },
+  options: {
+    env: NodeJS.ProcessEnv;
+    cwd?: string;
+    input?: string;
+    timeoutMs?: number;
+    asWritten?: boolean;
+  },
 ): Promise<CliResult> {
   const cli = spawnCli(args, { ...options, stdin: options.input === undefined ? 'ignore' : 'pipe' });
   if (options.input !== undefined) cli.child.stdin!.end(options.input);

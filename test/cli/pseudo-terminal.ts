@@ -2,7 +2,7 @@
 // sees in a real terminal: the live view, the inline prompt, hostile agent text.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { waitUntil } from '../helpers/wait';
-import { BIN } from './helpers';
+import { cliNodeArgs } from '../helpers/test-build';
 
 export const hasScript = spawnSync('script', ['--version']).status === 0;
 
@@ -15,7 +15,9 @@ export function killAllTerminals(): void {
 
 /** Everything written to the terminal is in `screen()`; `type` types at it. */
 export function inTerminal(args: string[], env: NodeJS.ProcessEnv) {
-  const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const command = [process.execPath, ...cliNodeArgs(), ...args]
+    .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
+    .join(' ');
   const child = spawn('script', ['-qfec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   open.add(child);
   let screen = '';

@@ -71,14 +71,14 @@ test('the README sections hold exactly the commands this test runs', () => {
 test('tour 1-2: npm start waits for the approval, `list --awaiting` shows it, `approve` from elsewhere ends it', async () => {
   const npmStart = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start as string;
   assert.equal(npmStart, 'node bin/coasty-temporal.js run examples/quickstart.yaml');
-  const run = spawnCli(['run', 'examples/quickstart.yaml'], { env, cwd });
+  const run = spawnCli(['run', 'examples/quickstart.yaml'], { env, cwd, asWritten: true });
   await run.waitForLine(/waits for a person/, { timeoutMs: 120_000 });
-  const listed = await runCli(command('list', '--awaiting').args, { env, cwd });
+  const listed = await runCli(command('list', '--awaiting').args, { env, cwd, asWritten: true });
   assert.equal(listed.code, 0, listed.stderr);
   assert.match(listed.stdout, /\bquickstart\b/);
   const approve = command('approve', 'quickstart');
   assert.deepEqual(approve.args, ['approve', 'quickstart', '-m', 'checked against the PO']);
-  const approved = await runCli(approve.args, { env, cwd });
+  const approved = await runCli(approve.args, { env, cwd, asWritten: true });
   assert.equal(approved.code, 0, approved.stderr);
   assert.equal(await run.exited, 0, run.text());
   assert.ok(
@@ -90,11 +90,11 @@ test('tour 1-2: npm start waits for the approval, `list --awaiting` shows it, `a
 test('tour 5: the batch runs, `pause` and `resume` it from another terminal while its runs are held', async () => {
   // Every item's run waits before step 2 until released, so pause and resume meet a running batch.
   await stack.emulator.admin.script({ match: 'ap\\.example\\.com', holdAt: 2, times: 1000 });
-  const run = spawnCli(command('run', 'examples/invoice-batch.yaml').args, { env, cwd });
+  const run = spawnCli(command('run', 'examples/invoice-batch.yaml').args, { env, cwd, asWritten: true });
   await stack.emulator.admin.waitForHolds('four invoice runs held', (held) => held.length === 4, 120_000);
-  const paused = await runCli(command('pause', 'invoice-batch').args, { env, cwd });
+  const paused = await runCli(command('pause', 'invoice-batch').args, { env, cwd, asWritten: true });
   assert.equal(paused.code, 0, paused.stderr);
-  const resumed = await runCli(command('resume', 'invoice-batch').args, { env, cwd });
+  const resumed = await runCli(command('resume', 'invoice-batch').args, { env, cwd, asWritten: true });
   assert.equal(resumed.code, 0, resumed.stderr);
   await stack.emulator.admin.clearScripts();
   // Runs created before the scripts were cleared still hold: release until the batch ends.
@@ -114,9 +114,9 @@ test('tour 5: the batch runs, `pause` and `resume` it from another terminal whil
 
 test('the Temporal Cloud example: `run examples/vendor-onboarding.yaml` with the inputs as written', async () => {
   const example = command('run', 'examples/vendor-onboarding.yaml');
-  const run = spawnCli(example.args, { env, cwd });
+  const run = spawnCli(example.args, { env, cwd, asWritten: true });
   await run.waitForLine(/waits for a person/, { timeoutMs: 120_000 });
-  const approved = await runCli(['approve', 'vendor-onboarding'], { env, cwd });
+  const approved = await runCli(['approve', 'vendor-onboarding'], { env, cwd, asWritten: true });
   assert.equal(approved.code, 0, approved.stderr);
   assert.equal(await run.exited, 0, `the chain succeeded (exit 0)\n${run.text()}`);
   const worker = command('worker');
@@ -126,7 +126,7 @@ test('the Temporal Cloud example: `run examples/vendor-onboarding.yaml` with the
 test('the emulator line starts the emulator with its machines and seed', async () => {
   const line = command('emulator', '--port');
   const args = line.args.map((arg, i) => (line.args[i - 1] === '--port' ? '0' : arg));
-  const emulator = spawnCli(args, { env, cwd });
+  const emulator = spawnCli(args, { env, cwd, asWritten: true });
   const listening = await emulator.waitForLine(/listening on http:\/\/127\.0\.0\.1:\d+/, {
     timeoutMs: 60_000,
   });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfigFile, MAX_MACHINES, resolveConfig } from '../../emulator/config';
+import { nodeArgsFor } from '../helpers/test-build';
 import { waitFor } from './helpers';
 
 const MAIN = fileURLToPath(new URL('../../emulator/main.ts', import.meta.url));
@@ -18,7 +19,7 @@ interface Child {
 }
 
 function run(t: TestContext, args: string[]): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: 'pipe' });
+  const proc = spawn(process.execPath, [...nodeArgsFor(MAIN), ...args], { stdio: 'pipe' });
   let out = '';
   let err = '';
   proc.stdout.on('data', (c: Buffer) => (out += c.toString()));

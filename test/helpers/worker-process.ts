@@ -2,10 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { testServerAddress } from './temporal';
-
+import { cliNodeArgs, nodeArgsFor } from './test-build';
 import { testWorkflowBundle } from './workflow-bundle';
 
-const bin = fileURLToPath(new URL('../../bin/coasty-temporal.js', import.meta.url));
 const workerMain = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
 
 export interface WorkerProcess {
@@ -37,8 +36,8 @@ export async function spawnWorker(options: {
   delete env.NODE_TEST_CONTEXT;
   const bundle = testWorkflowBundle();
   const args = options.cli
-    ? [bin, 'worker', '--task-queue', options.taskQueue]
-    : ['--import', 'tsx', workerMain, '--task-queue', options.taskQueue];
+    ? [...cliNodeArgs(), 'worker', '--task-queue', options.taskQueue]
+    : [...nodeArgsFor(workerMain), '--task-queue', options.taskQueue];
   if (!options.cli && bundle) args.push('--bundle', bundle.codePath);
   const child = spawn(process.execPath, args, {
     env,

@@ -87,6 +87,8 @@ test('npm pack gives a tarball with compiled code and no sources', { timeout: 10
     'dist/emulator/index.js',
     'dist/client/cli.js',
     'dist/dev/orphan-guard.mjs',
+    'dist/serve/static/live.js',
+    'dist/serve/static/serve.css',
     'dist/workflows/bundle.js',
     'bin/coasty-temporal.js',
   ]) {

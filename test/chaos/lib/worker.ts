@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-
+import { nodeArgsFor } from '../../helpers/test-build';
 import { testWorkflowBundle } from '../../helpers/workflow-bundle';
 
 const workerMain = fileURLToPath(new URL('../../helpers/worker-main.ts', import.meta.url));
@@ -63,9 +63,7 @@ export async function spawnChaosWorker(options: SpawnWorkerOptions): Promise<Cha
     [
       guard,
       process.execPath,
-      '--import',
-      'tsx',
-      workerMain,
+      ...nodeArgsFor(workerMain),
       '--task-queue',
       options.taskQueue,
       ...(bundle ? ['--bundle', bundle.codePath] : []),

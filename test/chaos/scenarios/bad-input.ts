@@ -4,9 +4,9 @@
 // the number of inputs tried, "typed errors" those refused as documented, "lost" the others.
 import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { parseProcessText, ProcessFileError } from '../../../client/process-file/index';
 import { startEmulator, type RunningEmulator } from '../../../emulator';
+import { cliNodeArgs } from '../../helpers/test-build';
 import type { ChaosContext } from '../lib/context';
 import { mapLimit } from '../lib/verify';
 import { emptyRow, type ChaosRow } from '../lib/types';
@@ -449,8 +449,6 @@ export async function badProcessFiles(_ctx: ChaosContext): Promise<ChaosRow> {
 
 // ---------------------------------------------------------------- CLI arguments
 
-const bin = fileURLToPath(new URL('../../../bin/coasty-temporal.js', import.meta.url));
-
 export const CLI_CASES: Array<{ name: string; args: string[] }> = [
   { name: 'worker --max-concurrent-activities abc', args: ['worker', '--max-concurrent-activities', 'abc'] },
   { name: 'worker --max-concurrent-activities 0', args: ['worker', '--max-concurrent-activities', '0'] },
@@ -465,7 +463,7 @@ export function runCli(
   timeoutMs = 60_000,
 ): Promise<{ code: number | string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], {
+    const child = spawn(process.execPath, [...cliNodeArgs(), ...args], {
       // If an argument slipped through, fail fast instead of waiting for a server.
       env: {
         PATH: process.env.PATH,
