@@ -5,9 +5,14 @@
 //   npm test -- test/foo.test.ts  the named files
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import { startDevServer, type DevServer } from '../dev/dev-server';
-import { ROOT, TEST_BUILD_VARIABLE, writeTestBuild, type WrittenTestBuild } from './helpers/test-build';
+import {
+  compiledPath,
+  TEST_BUILD_VARIABLE,
+  writeTestBuild,
+  type WrittenTestBuild,
+} from './helpers/test-build';
 import { WORKFLOW_BUNDLE_VARIABLE, writeWorkflowBundle, type WrittenBundle } from './helpers/workflow-bundle';
 
 export const TEST_ADDRESS_VARIABLE = 'COASTY_TEST_TEMPORAL_ADDRESS';
@@ -113,7 +118,7 @@ if (build) {
   env[TEST_BUILD_VARIABLE] = build.dir;
 }
 const buildDir = env[TEST_BUILD_VARIABLE]!;
-const compiled = files.map((file) => join(buildDir, relative(ROOT, resolve(file)).replace(/\.ts$/, '.js')));
+const compiled = files.map((file) => compiledPath(buildDir, file));
 
 // node --test runs one file at a time on 2 cores (cores - 1); the integration tests mostly wait on
 // timers and sockets, so three files at once halve the run (measured: 6.7 to 3.0 min) and still pass.

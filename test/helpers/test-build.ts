@@ -6,7 +6,7 @@
 // files read beside the sources (static assets, fixtures, the README) are found where they are.
 import { mkdtemp, readFile, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
@@ -43,6 +43,11 @@ async function listSources(dir: string): Promise<string[]> {
 }
 
 const outputName = (source: string) => source.replace(/\.ts$/, '.js');
+
+/** Where the build in `dir` holds the compiled twin of `source` (a path in the repository). */
+export function compiledPath(dir: string, source: string): string {
+  return join(dir, outputName(relative(ROOT, resolve(source))));
+}
 
 /** Relative imports stay imports of the built file beside; only packages come from node_modules. */
 const sourceShape: Plugin = {
@@ -118,7 +123,7 @@ export async function writeTestBuild(): Promise<WrittenTestBuild> {
 export function nodeArgsFor(source: string): string[] {
   const dir = process.env[TEST_BUILD_VARIABLE];
   if (!dir) return ['--import', 'tsx', source];
-  return ['--enable-source-maps', join(dir, outputName(relative(ROOT, source)))];
+  return ['--enable-source-maps', compiledPath(dir, source)];
 }
 
 const BIN = join(ROOT, 'bin', 'coasty-temporal.js');
