@@ -1,19 +1,6 @@
 import { Command } from 'commander';
-import { emulatorCommand } from '../emulator/command';
-import { cancelCommand } from './commands/cancel';
-import { codecServerCommand } from './commands/codec-server';
-import { pauseResumeCommand, raiseBudgetCommand } from './commands/control';
-import { decideCommand } from './commands/decide';
-import { devCommand } from './commands/dev';
-import { linkCommand } from './commands/link';
-import { listCommand } from './commands/list';
 import { positiveInteger } from './commands/numbers';
-import { runCommand, startCommand } from './commands/run';
-import { schemaCommand } from './commands/schema';
-import { serveCommand } from './commands/serve';
-import { webhooksCommand } from './commands/webhooks';
-import { statusCommand } from './commands/status';
-import { watchCommand } from './commands/watch';
+import { commandsFor } from './commands/table';
 import { EXIT } from './errors';
 import { DEFAULT_TASK_QUEUE } from '../workflows/names';
 
@@ -63,24 +50,7 @@ program
     });
   });
 
-program.addCommand(emulatorCommand());
-program.addCommand(runCommand());
-program.addCommand(startCommand());
-program.addCommand(watchCommand());
-program.addCommand(decideCommand('approve'));
-program.addCommand(decideCommand('reject'));
-program.addCommand(cancelCommand());
-program.addCommand(listCommand());
-program.addCommand(statusCommand());
-program.addCommand(raiseBudgetCommand());
-program.addCommand(pauseResumeCommand('pause'));
-program.addCommand(pauseResumeCommand('resume'));
-program.addCommand(devCommand());
-program.addCommand(schemaCommand());
-program.addCommand(codecServerCommand());
-program.addCommand(serveCommand());
-program.addCommand(webhooksCommand());
-program.addCommand(linkCommand());
+for (const command of await commandsFor(process.argv.slice(2), ['worker'])) program.addCommand(command);
 
 // Subcommands inherit the usage-error handling (exit 2, help after the error).
 for (const command of program.commands) {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_TASK_QUEUE as CLIENT_QUEUE } from '../../client/connect';
 import { listQuery } from '../../client/commands/list';
+import { COMMAND_LOADERS, commandsFor } from '../../client/commands/table';
 import { outcomeFromResult } from '../../client/outcome';
 import { parseAnswer } from '../../client/prompt';
 import { bar, describeAction, duration } from '../../client/watch/format';
@@ -100,4 +101,20 @@ test('stack.json of a dead process is ignored and removed; the lock is taken onc
   assert.equal(lock.acquired, true);
   if (lock.acquired) lock.release();
   assert.equal(existsSync(join(dir, 'stack.lock')), false);
+});
+
+test('the command table: each name loads the command of that name, and a command word loads only its own', async () => {
+  for (const [name, load] of COMMAND_LOADERS) assert.equal((await load()).name(), name);
+  assert.deepEqual(
+    (await commandsFor(['status', 'cli-1', '--json'])).map((command) => command.name()),
+    ['status'],
+  );
+  assert.deepEqual(await commandsFor(['worker', '--task-queue', 'q'], ['worker']), []);
+  const all = COMMAND_LOADERS.map(([name]) => name);
+  for (const args of [[], ['--help'], ['help', 'run'], ['statsu']])
+    assert.deepEqual(
+      (await commandsFor(args, ['worker'])).map((command) => command.name()),
+      all,
+      args.join(' '),
+    );
 });

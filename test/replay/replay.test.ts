@@ -9,6 +9,7 @@ import { Worker } from '@temporalio/worker';
 import { workflowsPath } from '../../worker';
 import { tracingInterceptorsModule, tracingSinks } from '../../worker/tracing';
 import '../helpers/temporal';
+import { testWorkflowBundle } from '../helpers/workflow-bundle';
 
 const dir = new URL('./histories/', import.meta.url);
 // Replay needs each history's own workflow id (child ids are built from it).
@@ -41,9 +42,12 @@ test('every history recorded before the tracing interceptors replays with the cu
 test('every recorded history replays with the tracing interceptors that every bundle now carries', async () => {
   assert.ok(fixtures.length > beforeTracing.length, 'a history recorded with the interceptors is among them');
   const failures: string[] = [];
+  // The test run's bundle is this same code with the same interceptors: no second bundling.
+  const bundle = testWorkflowBundle();
   const options = {
-    workflowsPath,
-    interceptors: { workflowModules: [tracingInterceptorsModule] },
+    ...(bundle
+      ? { workflowBundle: bundle }
+      : { workflowsPath, interceptors: { workflowModules: [tracingInterceptorsModule] } }),
     sinks: tracingSinks(undefined),
   };
   for await (const result of Worker.runReplayHistories(options, fixtures)) {
