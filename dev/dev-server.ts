@@ -139,6 +139,8 @@ function readChildPid(guard: ChildProcess): Promise<number> {
   });
 }
 
+const ATTEMPT_MS = 5_000;
+
 async function waitUntilServing(address: string, namespace: string, guard: ChildProcess, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -148,7 +150,11 @@ async function waitUntilServing(address: string, namespace: string, guard: Child
     try {
       const connection = await Connection.connect({ address, connectTimeout: 2000 });
       try {
-        await connection.workflowService.describeNamespace({ namespace });
+        // A deadline on each try: something else listening on the port may accept and never answer,
+        // and a call without one would wait for it forever instead of seeing our server exit.
+        await connection.withDeadline(Math.min(deadline, Date.now() + ATTEMPT_MS), () =>
+          connection.workflowService.describeNamespace({ namespace }),
+        );
         return;
       } finally {
         await connection.close();

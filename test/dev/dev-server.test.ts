@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -36,3 +38,27 @@ exec '${real.path}' "$@"
     await server.stop();
   }
 });
+
+test(
+  'a given port that a silent listener holds: the start fails with the server output naming the port, not retried',
+  { timeout: 150_000 },
+  async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket)).listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const { port } = silent.address() as AddressInfo;
+    try {
+      await assert.rejects(startDevServer({ port, startTimeoutMs: 60_000 }), (error: Error) => {
+        assert.match(error.message, /exited|did not accept/);
+        assert.match(
+          error.message,
+          new RegExp(`${port}.*address already in use|address already in use.*${port}`),
+        );
+        return true;
+      });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+  },
+);
