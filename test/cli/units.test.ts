@@ -11,6 +11,7 @@ import { COMMAND_LOADERS, commandsFor } from '../../client/commands/table';
 import { outcomeFromResult } from '../../client/outcome';
 import { parseAnswer } from '../../client/prompt';
 import { bar, describeAction, duration } from '../../client/watch/format';
+import { lineText } from '../../client/watch/lines';
 import { acquireStackLock, readStackRecord, writeStackRecord, type StackRecord } from '../../dev/stack-file';
 import { choosePort, PortError } from '../../dev/stack-ports';
 import { DEFAULT_TASK_QUEUE as WORKER_QUEUE } from '../../worker/index';
@@ -117,4 +118,24 @@ test('the command table: each name loads the command of that name, and a command
       all,
       args.join(' '),
     );
+});
+
+test("a line shows the agent's last action while it runs, not once it has ended", () => {
+  const line = {
+    id: 'download',
+    type: 'agent' as const,
+    steps: 6,
+    maxSteps: 20,
+    costUsd: 0.3,
+    action: { type: 'click' as const, x: 1232, y: 747, target: 'Sign in' },
+  };
+  assert.match(lineText({ ...line, state: 'running' }, 8, 0, 200), /click "Sign in" \(1232, 747\)$/);
+  for (const state of ['succeeded', 'cancelled', 'timed_out'])
+    assert.doesNotMatch(lineText({ ...line, state }, 8, 0, 200), /click/, state);
+  const failed = {
+    ...line,
+    state: 'failed',
+    error: { type: 'agent_error', message: 'the page did not load' },
+  };
+  assert.match(lineText(failed, 8, 0, 200), /agent_error: the page did not load$/);
 });

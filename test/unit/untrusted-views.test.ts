@@ -34,7 +34,7 @@ function hostileSnapshot(): Snapshot {
       {
         id: 'read',
         type: 'agent',
-        state: 'succeeded',
+        state: 'running',
         steps: 2,
         maxSteps: 10,
         costUsd: 0.1,
