@@ -1,8 +1,6 @@
 import { Command } from 'commander';
-import { positiveInteger } from './commands/numbers';
 import { commandsFor } from './commands/table';
 import { EXIT } from './errors';
-import { DEFAULT_TASK_QUEUE } from '../workflows/names';
 
 const EXIT_CODES_HELP = `
 Exit codes: 0 success (run/watch: the process succeeded), 1 the process failed, was cancelled or
@@ -21,36 +19,7 @@ const program = new Command('coasty-temporal')
     process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
   });
 
-program
-  .command('worker')
-  .description(
-    'run a worker: Temporal from TEMPORAL_* variables, the runs API from COASTY_BASE_URL and COASTY_API_KEY',
-  )
-  .option(
-    '--task-queue <name>',
-    'task queue to poll (default: COASTY_TASK_QUEUE, else "coasty-temporal")',
-    process.env.COASTY_TASK_QUEUE || DEFAULT_TASK_QUEUE,
-  )
-  .option(
-    '--max-concurrent-activities <n>',
-    'activity slots: the number of runs followed at once',
-    positiveInteger,
-  )
-  .option(
-    '--metrics-port <port>',
-    "serve Prometheus metrics (the SDK's and ours) on 127.0.0.1:<port>/metrics (default: COASTY_METRICS_PORT, else none)",
-    positiveInteger,
-  )
-  .action(async (options: { taskQueue: string; maxConcurrentActivities?: number; metricsPort?: number }) => {
-    const { runWorker } = await import('../worker/main');
-    await runWorker({
-      taskQueue: options.taskQueue,
-      maxConcurrentActivities: options.maxConcurrentActivities,
-      metricsPort: options.metricsPort,
-    });
-  });
-
-for (const command of await commandsFor(process.argv.slice(2), ['worker'])) program.addCommand(command);
+for (const command of await commandsFor(process.argv.slice(2))) program.addCommand(command);
 
 // Subcommands inherit the usage-error handling (exit 2, help after the error).
 for (const command of program.commands) {

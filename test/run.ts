@@ -145,7 +145,7 @@ const compiled = files.map((file) => compiledPath(buildDir, file));
 
 // node --test runs one file at a time on 2 cores (cores - 1); the integration tests mostly wait on
 // timers, sockets and child processes, so several files at once keep both cores busy: four, longest
-// first, took an idle 2-core machine's Node 20 suite from 369 s to 279 s (three: 6.7 to 3.0 min
+// first, took an idle 2-core machine's Node 20 suite from 321 s to 279 s (three: 6.7 to 3.0 min
 // against one), and the suite passes with both cores loaded (npm run test:loaded).
 const concurrency = passThrough.some((arg) => arg.startsWith('--test-concurrency'))
   ? []

@@ -1,9 +1,10 @@
-// Every subcommand but `worker` (defined in cli.ts), by name, in the order the help lists them. Each
+// Every subcommand, by name, in the order the help lists them. Each
 // module is imported only when its command runs, or for the full help: a `status` does not load the
 // emulator, serve or the process-file parser (on Node 20 that is about a fifth of a command's CPU).
 import type { Command } from 'commander';
 
 export const COMMAND_LOADERS: ReadonlyArray<readonly [name: string, load: () => Promise<Command>]> = [
+  ['worker', async () => (await import('./worker')).workerCommand()],
   ['emulator', async () => (await import('../../emulator/command')).emulatorCommand()],
   ['run', async () => (await import('./run')).runCommand()],
   ['start', async () => (await import('./run')).startCommand()],
@@ -25,16 +26,11 @@ export const COMMAND_LOADERS: ReadonlyArray<readonly [name: string, load: () => 
 ];
 
 /**
- * The commands an invocation needs: the one it names as its first word (none when that is one the
- * program defines itself), else all of them (the full help, `help <command>`, or an unknown word
- * that commander answers with a suggestion).
+ * The commands an invocation needs: the one it names as its first word, else all of them (the full
+ * help, `help <command>`, or an unknown word that commander answers with a suggestion).
  */
-export async function commandsFor(
-  args: readonly string[],
-  definedElsewhere: string[] = [],
-): Promise<Command[]> {
+export async function commandsFor(args: readonly string[]): Promise<Command[]> {
   const first = args.find((arg) => !arg.startsWith('-'));
-  if (first !== undefined && definedElsewhere.includes(first)) return [];
   const named = COMMAND_LOADERS.find(([name]) => name === first);
   const loaders = named ? [named] : COMMAND_LOADERS;
   return Promise.all(loaders.map(([, load]) => load()));

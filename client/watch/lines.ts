@@ -63,12 +63,9 @@ export function lineText(line: LineView, idWidth: number, now: number, width: nu
   const retry = line.attempts && line.attempts > 1 ? ` (attempt ${line.attempts})` : '';
   // The agent's last action is what it is doing; once the line has ended it would read as still going
   // (and a view that prints changed lines would print the line again when a later read lacks it).
-  const ended = toneOf(line.state) === 'ok' || toneOf(line.state) === 'bad';
-  const detail = line.error?.message
-    ? truncate(`${line.error.type}: ${line.error.message}`, 80)
-    : ended
-      ? ''
-      : describeAction(line.action);
+  const ended = ['ok', 'bad'].includes(toneOf(line.state));
+  const action = ended ? '' : describeAction(line.action);
+  const detail = line.error?.message ? truncate(`${line.error.type}: ${line.error.message}`, 80) : action;
   const text = [
     `${id}  ${machine}${stateText(line.state).padEnd(20)}`,
     bar(line.steps, line.maxSteps),
