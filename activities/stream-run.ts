@@ -54,6 +54,11 @@ class HandledIds {
     this.#order.push(id);
     if (id > this.#highest) this.#highest = id;
   }
+
+  /** The ids that became known last, at most `count`, oldest first. */
+  last(count: number): string[] {
+    return this.#order.slice(-count);
+  }
 }
 
 /**
@@ -84,20 +89,20 @@ export async function followRun(
     input.from ?? { summary: emptySummary(input.runId), recentIds: [], reconnects: 0, retries: 0 };
   // Counted from the attempt, not the heartbeats: an attempt killed before its first heartbeat counts too.
   const retries = (input.from?.retries ?? 0) + ctx.info.attempt - 1;
-  // Ours alone, changed in place per event; heartbeats and the result get copies.
+  // Ours alone, changed in place per event; heartbeats and the result get redacted copies (redacting
+  // there, not per event: a heartbeat carries only the latest texts).
   let summary: RunSummary = { ...start.summary };
   let reconnects = start.reconnects;
-  const recent = [...start.recentIds];
   // Every id handled in this attempt (and the heartbeated window), with the order it became known.
   const seen = new HandledIds();
-  for (const id of recent) if (seen.get(id) === undefined) seen.add(id);
+  for (const id of start.recentIds) if (seen.get(id) === undefined) seen.add(id);
   // Ids known before the current connection opened have an order below this.
   let connectionStart = seen.size;
   let appliedOnConnection = 0;
   let trustCursor = true;
   const cursor = (): StreamCursor => ({
-    summary: { ...summary },
-    recentIds: recent.slice(),
+    summary: redactSummary({ ...summary }, redact),
+    recentIds: seen.last(RECENT_IDS),
     reconnects,
     retries,
   });
@@ -135,9 +140,7 @@ export async function followRun(
         }
         seen.add(event.id);
         appliedOnConnection += 1;
-        recent.push(event.id);
-        if (recent.length > RECENT_IDS) recent.shift();
-        summary = redactSummary(applyEventTo(summary, event), redact);
+        summary = applyEventTo(summary, event);
         if (isTerminalStatus(summary.status)) return cursor();
         if (summary.status === 'awaiting_human' && input.returnOnAwaitingHuman) return cursor();
       }
@@ -158,7 +161,7 @@ export async function followRun(
         nonRetryable: false,
       });
     }
-    summary = redactSummary(summaryFromRun(run, summary), redact);
+    summary = summaryFromRun(run, summary);
     return cursor();
   } catch (error) {
     if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;

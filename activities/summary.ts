@@ -10,7 +10,6 @@ export function emptySummary(runId: string, status: RunStatus = 'queued'): RunSu
 export function applyEventTo(next: RunSummary, event: RunEvent): RunSummary {
   next.lastEventId = event.id;
   next.eventsHandled += 1;
-  const payload = event.payload ?? {};
   switch (event.type) {
     case 'step':
       next.steps += 1;
@@ -19,7 +18,8 @@ export function applyEventTo(next: RunSummary, event: RunEvent): RunSummary {
       next.lastAction = event.action;
       next.status = 'running';
       return next;
-    case 'awaiting_human':
+    case 'awaiting_human': {
+      const payload = event.payload ?? {};
       next.status = 'awaiting_human';
       next.awaiting = {
         requestId: event.id,
@@ -28,12 +28,14 @@ export function applyEventTo(next: RunSummary, event: RunEvent): RunSummary {
         since: String(payload.requested_at ?? event.timestamp),
       };
       return next;
+    }
     case 'running':
     case 'queued':
       next.status = event.type;
       next.awaiting = undefined;
       return next;
-    default:
+    default: {
+      const payload = event.payload ?? {};
       next.status = event.type;
       next.awaiting = undefined;
       if (event.type === 'succeeded')
@@ -41,6 +43,7 @@ export function applyEventTo(next: RunSummary, event: RunEvent): RunSummary {
       if (event.type === 'failed' || event.type === 'timed_out')
         next.error = (payload.error as RunSummary['error']) ?? null;
       return next;
+    }
   }
 }
 

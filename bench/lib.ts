@@ -166,6 +166,28 @@ export function procStats(pid: number): ProcStats {
   };
 }
 
+/**
+ * Waits until `pids` together use less than `maxCores` of CPU over a `windowMs` window (the work a
+ * previous measurement left behind: a collection, history writes), at most `timeoutMs`. Returns the
+ * ms waited, and whether they went quiet.
+ */
+export async function waitUntilQuiet(
+  pids: number[],
+  { windowMs = 100, maxCores = 0.15, timeoutMs = 5000 } = {},
+): Promise<{ waitedMs: number; quiet: boolean }> {
+  const t0 = performance.now();
+  const cpu = () => pids.reduce((sum, pid) => sum + procStats(pid).cpuSeconds, 0);
+  let before = cpu();
+  while (performance.now() - t0 < timeoutMs) {
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    const after = cpu();
+    if (after - before < (maxCores * windowMs) / 1000)
+      return { waitedMs: performance.now() - t0, quiet: true };
+    before = after;
+  }
+  return { waitedMs: performance.now() - t0, quiet: false };
+}
+
 /** Children to kill if this process exits in a hurry (synchronous: 'exit' handlers cannot wait). */
 const liveChildren = new Set<ChildProcess>();
 process.once('exit', () => {

@@ -10,16 +10,19 @@
 //      it back and it streams a finished run like the others);
 //   e. our reader alone: RunsClient.streamEvents batches, counted, nothing else (the reader itself,
 //      what a. adds is the activity's own work per event).
-// Rounds are interleaved (a b c d e, a b c d e, ...) so that a noisy neighbour hits all readers alike, after
+// Rounds are interleaved (a b c e d, b c e a d, ...: each round starts one reader later, d always last) so
+// that a noisy neighbour and the moments right after a run's generation hit all readers alike, after
 // one unmeasured round that warms every reader's code up. Each reading also takes the CPU time of the
 // thread that read (the driver's main thread for a-c and e, the worker's main thread for d): what a worker
 // pays per event, less sensitive than events/s to the other processes of a busy machine.
-//   node --import tsx bench/stream.ts [--full] [--events 50000] [--rounds 5] [--skip-worker] [--no-profile]
+//   node --import tsx bench/stream.ts [--full] [--events 100000] [--rounds 5] [--skip-worker] [--no-profile]
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createParser } from 'eventsource-parser';
 import { EventSource } from 'eventsource';
@@ -45,6 +48,7 @@ import {
   startTemporal,
   uniqueId,
   waitFor,
+  waitUntilQuiet,
   withTimeout,
   type EmulatorProcess,
 } from './lib';
@@ -53,7 +57,7 @@ const { full, values } = parseFlags(['events', 'rounds', 'skip-worker', 'no-prof
 // After the measured rounds, one extra round (not counted) profiles reader a (this process, through the
 // inspector) and d (a second worker under node --cpu-prof) to show where the CPU time goes per event.
 const PROFILE = values['no-profile'] !== true;
-const STEPS = numberFlag(values.events, full ? 200_000 : 50_000);
+const STEPS = numberFlag(values.events, full ? 200_000 : 100_000);
 const ROUNDS = numberFlag(values.rounds, 5);
 const SKIP_WORKER = values['skip-worker'] === true;
 const EXPECTED = STEPS + 3; // queued, running, N steps, succeeded
@@ -104,7 +108,21 @@ function mainThreadTimes(pid: number): { cpu: number; wait: number } {
   return { cpu: (cpuNs ?? NaN) / 1e9, wait: (waitNs ?? NaN) / 1e9 };
 }
 
+// A full collection before each reading: no reader pays for the garbage the one before it left.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+/** The other processes of the bench, quiet before each reading: whoever reads is not slowed by the last one's leftovers. */
+const quietPids: number[] = [];
+const quietWaits: boolean[] = [];
+
+async function settle(): Promise<void> {
+  collectGarbage();
+  quietWaits.push((await waitUntilQuiet(quietPids)).quiet);
+}
+
 async function timed(read: () => Promise<number>): Promise<Reading> {
+  await settle();
   const before = mainThreadTimes(process.pid);
   const t0 = performance.now();
   const events = await withTimeout('a stream read', read(), READ_TIMEOUT_MS);
@@ -235,6 +253,12 @@ const worker =
       })
     : undefined;
 
+quietPids.push(
+  emu.pid,
+  ...(temporalStack ? [temporalStack.server.pid] : []),
+  ...(worker ? [worker.pid] : []),
+);
+
 // d's workflow starts this long after it is created: the time to create its run first (see readWorker).
 const WORKFLOW_START_DELAY_MS = Math.max(2000, STEPS / 25);
 
@@ -244,6 +268,7 @@ const WORKFLOW_START_DELAY_MS = Math.max(2000, STEPS / 25);
  * key it will use (that key holds its first run id), so that its createRun gets the finished run back.
  */
 async function readWorker(index: number, steps = STEPS): Promise<Reading> {
+  await settle();
   const workflowId = uniqueId(`stream-${index}-${steps}`);
   const request = runRequest(index, steps);
   const startedAt = performance.now();
@@ -404,10 +429,20 @@ const check = (name: ReaderName, reading: Reading) => {
 
 async function readRound(index: number): Promise<Map<ReaderName, Reading>> {
   const run = await createFinishedRun(runRequest(index));
+  const readers: [ReaderName, () => Promise<Reading>][] = [
+    [A, () => readOurs(emu, run.id)],
+    [B, () => readCeiling(emu, run.id)],
+    [C, () => readEventSource(emu, run.id)],
+    [E, () => readBare(emu, run.id)],
+  ];
+  // Each round starts with the next reader: none always reads first, right after the run's generation.
+  const start = index % readers.length;
   const round = new Map<ReaderName, Reading>();
-  round.set(A, check(A, await readOurs(emu, run.id)));
-  round.set(B, check(B, await readCeiling(emu, run.id)));
-  round.set(C, check(C, await readEventSource(emu, run.id)));
+  for (const [name, read] of [...readers.slice(start), ...readers.slice(0, start)]) {
+    round.set(name, check(name, await read()));
+  }
+  // d last: the worker and the Temporal server go on working after its result (the workflow task that
+  // completes it, history writes, the worker's collection of its events), which would slow whoever read next.
   if (worker) {
     // What the worker's main thread spends on a run of one step (workflow tasks, createRun, the
     // activity's start and end): taken off d's CPU, which is then what its events cost.
@@ -416,7 +451,6 @@ async function readRound(index: number): Promise<Map<ReaderName, Reading>> {
     const d = await readWorker(index);
     round.set(D, check(D, { ...d, cpuSeconds: Math.max(0, d.cpuSeconds - fixed.cpuSeconds) }));
   }
-  round.set(E, check(E, await readBare(emu, run.id)));
   return round;
 }
 
@@ -429,25 +463,30 @@ try {
     const b = rateOf(round_.get(B)!);
     console.error(
       `stream: round ${index} of ${ROUNDS}, to the ceiling: ` +
-        [...round_].map(([name, r]) => `${name.slice(0, 2)} ${round(rateOf(r) / b, 2)}`).join(', '),
+        [...round_]
+          .sort(([x], [y]) => x.localeCompare(y))
+          .map(([name, r]) => `${name.slice(0, 2)} ${round(rateOf(r) / b, 2)}`)
+          .join(', '),
     );
   }
 
   const ceiling = readings.get(B)!;
-  const rows = [...readings.entries()].map(([name, list]) => {
-    const ratios = list.map((r, i) => rateOf(r) / rateOf(ceiling[i]!));
-    const cpuRatios = list.map((r, i) => cpuUsPerEvent(ceiling[i]!) / cpuUsPerEvent(r));
-    return {
-      name,
-      rate: median(list.map(rateOf)),
-      ratios,
-      ratio: median(ratios),
-      cpuUsPerEvent: median(list.map(cpuUsPerEvent)),
-      cpuRatio: median(cpuRatios),
-      cpuRatios,
-      waitMs: median(list.map((r) => r.waitSeconds * 1000)),
-    };
-  });
+  const rows = [...readings.entries()]
+    .sort(([x], [y]) => x.localeCompare(y))
+    .map(([name, list]) => {
+      const ratios = list.map((r, i) => rateOf(r) / rateOf(ceiling[i]!));
+      const cpuRatios = list.map((r, i) => cpuUsPerEvent(ceiling[i]!) / cpuUsPerEvent(r));
+      return {
+        name,
+        rate: median(list.map(rateOf)),
+        ratios,
+        ratio: median(ratios),
+        cpuUsPerEvent: median(list.map(cpuUsPerEvent)),
+        cpuRatio: median(cpuRatios),
+        cpuRatios,
+        waitMs: median(list.map((r) => r.waitSeconds * 1000)),
+      };
+    });
   const range = (xs: number[]) => `${round(Math.min(...xs), 2)}-${round(Math.max(...xs), 2)}`;
   bench.table({
     title: `One run of ${EXPECTED.toLocaleString('en-US')} events, ${ROUNDS} interleaved rounds after a warm-up (medians; ratios per round to b)`,
@@ -496,7 +535,10 @@ try {
   });
   bench.note(
     'The emulator runs in its own process and replays a finished run (batched writes), so the readers compete for ' +
-      'the same bytes. d. is timed from its streamRun ActivityTaskScheduled to its ActivityTaskCompleted event. ' +
+      'the same bytes. Before each reading the driver collects its garbage and waits until the emulator, the Temporal ' +
+      `server and the worker together use under 0.15 of a core over 100 ms (at most 5 s; quiet before ${quietWaits.filter(Boolean).length} of ${quietWaits.length} readings), ` +
+      'so that no reader pays for what the one before it left behind (the emulator collecting the frames it wrote, history writes). ' +
+      'd. is timed from its streamRun ActivityTaskScheduled to its ActivityTaskCompleted event. ' +
       "CPU us/event: CPU time of the reading thread per event, from Linux schedstat (updated at each scheduler tick, a few ms; the driver's main thread for " +
       "a-c and e; for d the worker's main thread from the workflow's start to its result, less what a run of one " +
       `step cost it in the same round, median ${round(median(fixedCpuMs), 1)} ms: the workflow tasks, createRun, and the ` +
