@@ -9,6 +9,27 @@ import { METRIC_NAMES, WORKFLOW_TYPE_NAMES } from '../workflows/names';
 import { progressQuery, type AgentRunProgress } from '../workflows/messages';
 
 export const IN_FLIGHT_INTERVAL_MS = 10_000;
+export const IN_FLIGHT_INTERVAL_VARIABLE = 'COASTY_IN_FLIGHT_INTERVAL_MS';
+const MIN_INTERVAL_MS = 100;
+const MAX_INTERVAL_MS = 3_600_000;
+
+/**
+ * How often the gauges are read: `given` (the plugin's option), else COASTY_IN_FLIGHT_INTERVAL_MS,
+ * else every 10 s. Each read is a count and a list query to visibility. Throws a clear error for a
+ * value that is not a whole number of ms from 100 to an hour.
+ */
+export function inFlightIntervalOf(given: number | undefined, env: NodeJS.ProcessEnv): number {
+  const raw = given === undefined ? env[IN_FLIGHT_INTERVAL_VARIABLE]?.trim() : String(given);
+  if (!raw) return IN_FLIGHT_INTERVAL_MS;
+  const ms = Number(raw);
+  if (!/^\d+$/.test(raw) || ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) {
+    const where = given === undefined ? IN_FLIGHT_INTERVAL_VARIABLE : 'inFlightMetrics.intervalMs';
+    throw new Error(
+      `${where} must be a whole number of milliseconds from ${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS} (an hour), got "${raw}"`,
+    );
+  }
+  return ms;
+}
 
 export interface InFlightOptions {
   client: Client;

@@ -22,7 +22,7 @@ import { RunsClient } from '../api/runs-client';
 import { webhookSettingsFromEnv, type WebhookSettings } from '../api/webhooks';
 import { codecFromEnv } from '../codec';
 import { ACTIVITY_TYPE_NAMES, LEGACY_ACTIVITY_TYPE_NAMES, type ActivityKey } from '../workflows/names';
-import { startInFlightMetrics } from './in-flight';
+import { inFlightIntervalOf, startInFlightMetrics } from './in-flight';
 import { checkSearchAttributes } from './search-attribute-check';
 import {
   tracingActivityInterceptors,
@@ -81,10 +81,10 @@ export interface CoastyPluginOptions {
   webhook?: WebhookSettings | false;
   /**
    * Gauges of runs in flight by status and of the oldest wait for a person, read from visibility
-   * every 10 s (worker/in-flight.ts); default: on when the SDK runtime exports metrics and search
-   * attributes are on.
+   * every `intervalMs` (default COASTY_IN_FLIGHT_INTERVAL_MS, else 10 s; worker/in-flight.ts);
+   * default: on when the SDK runtime exports metrics and search attributes are on.
    */
-  inFlightMetrics?: boolean;
+  inFlightMetrics?: boolean | { intervalMs?: number };
   /**
    * Where the defaults above are read from; default `process.env`. With OTEL_EXPORTER_OTLP_ENDPOINT
    * there, workers and clients given this plugin send OpenTelemetry traces (worker/tracing.ts).
@@ -104,6 +104,7 @@ export class CoastyPlugin implements WorkerPlugin, ClientPlugin, BundlerPlugin {
   #runsClient: RunsClient | undefined;
   readonly #ownsRunsClient: boolean;
   readonly #tracing: Tracing | undefined;
+  readonly #inFlightIntervalMs: number;
 
   constructor(private readonly coastyOptions: CoastyPluginOptions = {}) {
     const env = coastyOptions.env ?? process.env;
@@ -126,6 +127,11 @@ export class CoastyPlugin implements WorkerPlugin, ClientPlugin, BundlerPlugin {
     });
     this.#runsClient = coastyOptions.runsClient;
     this.#ownsRunsClient = !coastyOptions.runsClient;
+    const inFlight = coastyOptions.inFlightMetrics;
+    this.#inFlightIntervalMs = inFlightIntervalOf(
+      typeof inFlight === 'object' ? inFlight.intervalMs : undefined,
+      env,
+    );
   }
 
   configureClient(options: Omit<ClientOptions, 'plugins'>): Omit<ClientOptions, 'plugins'> {
@@ -195,12 +201,12 @@ export class CoastyPlugin implements WorkerPlugin, ClientPlugin, BundlerPlugin {
 
   #inFlightMetrics(worker: Worker) {
     const metricsExported = Runtime.instance().options.runtimeOptions.metricsExporter !== null;
-    const wanted = (this.coastyOptions.inFlightMetrics ?? metricsExported) && this.searchAttributes;
+    const wanted = (this.coastyOptions.inFlightMetrics ?? metricsExported) !== false && this.searchAttributes;
     const client = worker.client;
     if (!wanted || !client) return undefined;
     const { namespace, taskQueue } = worker.options;
     const warn = (message: string) => Runtime.instance().logger.warn(message);
-    return startInFlightMetrics({ client, namespace, taskQueue, warn });
+    return startInFlightMetrics({ client, namespace, taskQueue, warn, intervalMs: this.#inFlightIntervalMs });
   }
 
   async #checkNamespace(options: WorkerOptions): Promise<void> {

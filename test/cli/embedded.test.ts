@@ -2,9 +2,8 @@
 // (persistent database), emulator and worker, in a temporary working directory on free ports.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { isPortFree } from '../../dev/stack-ports';
@@ -15,11 +14,12 @@ import { FILES } from './fixtures';
 // workflow code): a bound for a machine loaded many times over, not a pace.
 const STACK_MS = 300_000;
 import { killAllCli, parseJson, parseJsonLines, ROOT, runCli, spawnCli } from './helpers';
+import { tempDir } from '../helpers/temp-dir';
 
 after(() => killAllCli());
 
 function workdir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'coasty-embedded-'));
+  const dir = tempDir('coasty-embedded');
   cpSync(join(ROOT, 'examples'), join(dir, 'examples'), { recursive: true });
   for (const [name, text] of Object.entries(FILES)) writeFileSync(join(dir, name), text);
   return dir;

@@ -1,7 +1,6 @@
 // Spawned `coasty-temporal` processes against the test run's Temporal server and a test emulator.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +8,7 @@ import type { TestStack } from '../helpers/stack';
 import { cliNodeArgs } from '../helpers/test-build';
 import { testServerAddress } from '../helpers/temporal';
 import { waitUntil } from '../helpers/wait';
+import { tempDir } from '../helpers/temp-dir';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -136,7 +136,7 @@ export function killAllCli(): void {
 
 /** A temporary directory with process files. */
 export function processFiles(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'coasty-cli-'));
+  const dir = tempDir('coasty-cli');
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
 }

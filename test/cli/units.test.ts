@@ -1,9 +1,8 @@
 // The CLI's pure pieces: answers, queries, text, outcomes, ports and the stack file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_TASK_QUEUE as CLIENT_QUEUE } from '../../client/connect';
 import { listQuery } from '../../client/commands/list';
@@ -15,6 +14,7 @@ import { lineText } from '../../client/watch/lines';
 import { acquireStackLock, readStackRecord, writeStackRecord, type StackRecord } from '../../dev/stack-file';
 import { choosePort, PortError } from '../../dev/stack-ports';
 import { DEFAULT_TASK_QUEUE as WORKER_QUEUE } from '../../worker/index';
+import { tempDir } from '../helpers/temp-dir';
 
 test('prompt answers: a/approve/y approve, r/reject/n reject, the rest is the message', () => {
   assert.deepEqual(parseAnswer('a'), { action: 'approve' });
@@ -79,7 +79,7 @@ test('ports: the preferred one, else the next free one (said), an explicit busy 
 });
 
 test('stack.json of a dead process is ignored and removed; the lock is taken once', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'coasty-stackfile-'));
+  const dir = tempDir('coasty-stackfile');
   const record: StackRecord = {
     version: 1,
     pid: 2 ** 22 + 12345, // above pid_max defaults: not a live process

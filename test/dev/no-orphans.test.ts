@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive } from '../../dev/temporal-cli';
+import { tempDir } from '../helpers/temp-dir';
 
 async function waitFor(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -18,7 +18,7 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 60_000): 
 
 for (const signal of ['SIGKILL', 'SIGTERM', 'SIGINT'] as const) {
   test(`killing the test run with ${signal} halfway leaves no temporal process behind`, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'coasty-orphan-'));
+    const dir = tempDir('coasty-orphan');
     const env: Record<string, string | undefined> = {
       ...process.env,
       STARTED_FILE: join(dir, 'started'),

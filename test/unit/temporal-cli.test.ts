@@ -1,14 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findTemporalCli, formatElapsed, GoBuildProgress, temporalCacheDir } from '../../dev/temporal-cli';
 import { waitUntil } from '../helpers/wait';
-
-function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'coasty-cli-'));
-}
+import { tempDir } from '../helpers/temp-dir';
 
 function executable(path: string, script: string): string {
   writeFileSync(path, `#!/bin/sh\n${script}\n`);
@@ -24,7 +20,7 @@ test('TEMPORAL_CLI_PATH that does not exist is a clear error', async () => {
 });
 
 test('without a CLI and without Go, the error says what to install and how to avoid the build', async () => {
-  const dir = tempDir();
+  const dir = tempDir('coasty-cli');
   const env = { PATH: join(dir, 'empty-bin'), COASTY_TEMPORAL_CACHE: join(dir, 'cache') };
   await assert.rejects(findTemporalCli({ env, log: () => {} }), (error: Error) => {
     assert.match(error.message, /install Go >= 1\.25/);
@@ -35,7 +31,7 @@ test('without a CLI and without Go, the error says what to install and how to av
 });
 
 test('a CLI on PATH is used and checked with --version', async () => {
-  const bin = join(tempDir(), 'bin');
+  const bin = join(tempDir('coasty-cli'), 'bin');
   mkdirSync(bin);
   executable(join(bin, 'temporal'), 'echo "temporal version 9.9.9"');
   const cli = await findTemporalCli({ env: { PATH: bin } });
@@ -44,7 +40,7 @@ test('a CLI on PATH is used and checked with --version', async () => {
 });
 
 test('two callers that need the CLI at once build it once, into the cache, under a lock, and say they are alive', async () => {
-  const dir = tempDir();
+  const dir = tempDir('coasty-cli');
   const bin = join(dir, 'bin');
   mkdirSync(bin);
   const calls = join(dir, 'go-calls');

@@ -27,7 +27,12 @@ before(async () => {
     taskQueue: stack.taskQueue,
     baseUrl: stack.emulator.baseUrl,
     apiKey: stack.emulator.apiKey,
-    env: { COASTY_METRICS_PORT: String(port), COASTY_SECRET_PORTAL: SECRET },
+    // The gauges read every 0.5 s instead of 10: the test waits for reads, not for the default pace.
+    env: {
+      COASTY_METRICS_PORT: String(port),
+      COASTY_SECRET_PORTAL: SECRET,
+      COASTY_IN_FLIGHT_INTERVAL_MS: '500',
+    },
     cli: true,
   });
   metricsUrl = worker.output.find((line) => line.startsWith('Metrics: '))!.slice('Metrics: '.length);
@@ -70,7 +75,7 @@ test('one scrape: the SDK metrics and ours, equal to the emulator counters after
     const progress = (await step.query(progressQuery).catch(() => undefined)) as AgentRunProgress | undefined;
     return progress?.awaiting ? true : undefined;
   });
-  // The gauges are read from visibility every 10 s: wait for a read after the pause.
+  // The gauges are read from visibility on a timer: wait for a read after the pause.
   const paused = await waitUntil('the gauges to show the run waiting for a person', async () => {
     const body = await scrape();
     const waiting = sum(body, 'coasty_runs_in_flight', { status: 'awaiting_human' });
