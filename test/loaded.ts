@@ -87,7 +87,7 @@ function oneRun(label: string): Promise<RunOutcome> {
       const lines = (partial + chunk).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) {
-        // TAP (Node 20) "# pass 417", spec (Node 24) "ℹ pass 417".
+        // The spec reporter's summary, "ℹ pass 417" (TAP's "# pass 417" too).
         const match = /^(?:#|ℹ) (tests|pass|fail|cancelled|skipped|todo) (\d+)$/.exec(line.trim());
         if (match) counts[match[1]!] = match[2]!;
       }

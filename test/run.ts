@@ -1,8 +1,10 @@
-// `npm test`: starts one Temporal dev server for the whole run, runs every test file with
-// `node --test` against it, and stops it however the run ends.
-//   npm test                      all tests
-//   npm test -- --unit            only tests that need no server (test/unit, test/api, test/process-file, test/emulator)
-//   npm test -- test/foo.test.ts  the named files
+// `npm test`: starts one Temporal dev server for the whole run, runs every test file with node:test
+// against it (test/helpers/run-files.ts), and stops it however the run ends.
+//   npm test                              all tests
+//   npm test -- --unit                    only tests that need no server (test/unit, test/api, test/process-file, test/emulator)
+//   npm test -- test/foo.test.ts          the named files
+//   npm test -- --test-concurrency=2      files at once (default 4)
+//   npm test -- --test-name-pattern=RE    only tests whose name matches
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
@@ -17,20 +19,27 @@ import { WORKFLOW_BUNDLE_VARIABLE, writeWorkflowBundle, type WrittenBundle } fro
 
 export const TEST_ADDRESS_VARIABLE = 'COASTY_TEST_TEMPORAL_ADDRESS';
 const SERVERLESS_DIRS = ['test/unit', 'test/api', 'test/process-file', 'test/emulator'];
-// The files that take longest (measured wall time, 45 s to 3 min each) start first, so the run does
-// not end on one of them alone while the other slots sit idle. Order only: any order passes.
+// The files that take longest (wall time on Node 24 with four at once, 2026-12-06: 93 s to 22 s) start
+// first, so the run does not end on one of them alone while the other slots sit idle. Order only:
+// any order passes.
 const LONGEST_FIRST = [
   'test/package/package.test.ts',
-  'test/chaos/webhooks.test.ts',
-  'test/cli/embedded.test.ts',
-  'test/cli/commands.test.ts',
   'test/chaos/after-creation.test.ts',
   'test/chaos/streams.test.ts',
-  'test/package/plugin.test.ts',
-  'test/serve/events.test.ts',
+  'test/cli/embedded.test.ts',
+  'test/chaos/webhooks.test.ts',
+  'test/cli/commands.test.ts',
   'test/batch/pool.test.ts',
-  'test/cli/readme.test.ts',
+  'test/serve/events.test.ts',
+  'test/agent-run/delivery.test.ts',
+  'test/package/plugin.test.ts',
+  'test/cli/prompt.test.ts',
+  'test/batch/continue-as-new.test.ts',
+  'test/security/leaks.test.ts',
   'test/cli/untrusted.test.ts',
+  'test/agent-run/failure-paths.test.ts',
+  'test/agent-run/resend.test.ts',
+  'test/cli/readme.test.ts',
 ];
 
 function listTests(dir: string): string[] {
@@ -47,7 +56,23 @@ function listTests(dir: string): string[] {
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
 const named = args.filter((arg) => !arg.startsWith('--'));
-const passThrough = args.filter((arg) => arg.startsWith('--') && arg !== '--unit');
+const options = args.filter((arg) => arg.startsWith('--') && arg !== '--unit');
+const optionValues = (name: string) =>
+  options.filter((arg) => arg.startsWith(`${name}=`)).map((arg) => arg.slice(name.length + 1));
+const unknown = options.filter((arg) => !/^--test-(concurrency|name-pattern)=./.test(arg));
+if (unknown.length) {
+  console.error(
+    `npm test: unknown option ${unknown.join(', ')}. Options: --unit, --test-concurrency=N, --test-name-pattern=REGEX; anything else names test files.`,
+  );
+  process.exit(2);
+}
+const concurrency = Number(optionValues('--test-concurrency').at(-1) ?? 4);
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  console.error(
+    `npm test: --test-concurrency must be a whole number from 1, got "${optionValues('--test-concurrency').at(-1)}".`,
+  );
+  process.exit(2);
+}
 const isServerless = (file: string) => SERVERLESS_DIRS.some((dir) => !relative(dir, file).startsWith('..'));
 const rank = (file: string) => {
   const index = LONGEST_FIRST.indexOf(file.split(sep).join('/'));
@@ -143,16 +168,20 @@ if (build) {
 const buildDir = env[TEST_BUILD_VARIABLE]!;
 const compiled = files.map((file) => compiledPath(buildDir, file));
 
-// node --test runs one file at a time on 2 cores (cores - 1); the integration tests mostly wait on
-// timers, sockets and child processes, so several files at once keep both cores busy: four, longest
-// first, took an idle 2-core machine's Node 20 suite from 321 s to 279 s (three: 6.7 to 3.0 min
-// against one), and the suite passes with both cores loaded (npm run test:loaded).
-const concurrency = passThrough.some((arg) => arg.startsWith('--test-concurrency'))
-  ? []
-  : ['--test-concurrency=4'];
+// Several files at once: the integration tests mostly wait on timers, sockets and child processes,
+// so four keep both cores of a 2-core machine busy (six thrashed it), and the suite passes with both
+// cores loaded (npm run test:loaded). The files run in the order above, longest first, through
+// run-files (`node --test` would sort them by name and end on the longest alone).
 const child = spawn(
   process.execPath,
-  ['--enable-source-maps', '--test', ...concurrency, ...passThrough, ...compiled],
+  [
+    '--enable-source-maps',
+    compiledPath(buildDir, 'test/helpers/run-files.ts'),
+    `--concurrency=${concurrency}`,
+    ...optionValues('--test-name-pattern').map((pattern) => `--name-pattern=${pattern}`),
+    '--',
+    ...compiled,
+  ],
   { stdio: 'inherit', env, detached: true },
 );
 runner.child = child;
