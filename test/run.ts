@@ -6,7 +6,7 @@
 //   npm test -- --test-concurrency=2      files at once (default 4)
 //   npm test -- --test-name-pattern=RE    only tests whose name matches
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { startDevServer, type DevServer } from '../dev/dev-server';
 import {
@@ -78,11 +78,17 @@ const rank = (file: string) => {
   const index = LONGEST_FIRST.indexOf(file.split(sep).join('/'));
   return index === -1 ? LONGEST_FIRST.length : index;
 };
-const files = named.length
-  ? named
-  : listTests('test')
-      .filter((file) => !unitOnly || isServerless(file))
-      .sort((a, b) => rank(a) - rank(b));
+/** A named folder stands for its test files; a name that is neither is an error, not an empty run. */
+function namedTests(name: string): string[] {
+  if (!existsSync(name)) {
+    console.error(`npm test: ${name} does not exist; name test files or folders (e.g. test/unit).`);
+    process.exit(2);
+  }
+  return statSync(name).isDirectory() ? listTests(name) : [name];
+}
+const files = (named.length ? named.flatMap(namedTests) : listTests('test'))
+  .filter((file) => named.length || !unitOnly || isServerless(file))
+  .sort((a, b) => rank(a) - rank(b));
 const needsServer = !files.every(isServerless);
 
 let server: DevServer | undefined;
