@@ -82,7 +82,8 @@ export interface CoastyPluginOptions {
   /**
    * Gauges of runs in flight by status and of the oldest wait for a person, read from visibility
    * every `intervalMs` (default COASTY_IN_FLIGHT_INTERVAL_MS, else 10 s; worker/in-flight.ts);
-   * default: on when the SDK runtime exports metrics and search attributes are on.
+   * default: on when the SDK runtime exports metrics and search attributes are on. An object turns
+   * them on like `true`.
    */
   inFlightMetrics?: boolean | { intervalMs?: number };
   /**
