@@ -66,11 +66,10 @@ if (unknown.length) {
   );
   process.exit(2);
 }
-const concurrency = Number(optionValues('--test-concurrency').at(-1) ?? 4);
+const concurrencyGiven = optionValues('--test-concurrency').at(-1);
+const concurrency = Number(concurrencyGiven ?? 4);
 if (!Number.isInteger(concurrency) || concurrency < 1) {
-  console.error(
-    `npm test: --test-concurrency must be a whole number from 1, got "${optionValues('--test-concurrency').at(-1)}".`,
-  );
+  console.error(`npm test: --test-concurrency must be a whole number from 1, got "${concurrencyGiven}".`);
   process.exit(2);
 }
 const isServerless = (file: string) => SERVERLESS_DIRS.some((dir) => !relative(dir, file).startsWith('..'));
