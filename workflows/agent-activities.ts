@@ -29,9 +29,10 @@ const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '
 
 const control = proxyActivities<NamedActivities>({ startToCloseTimeout: '60s', retry });
 
-// A local activity: the POST goes out while the first workflow task runs, with no activity task for
-// the server to schedule, dispatch and record; the run id lands in history as a marker. A retry after
-// a crash re-sends the same Idempotency-Key, so it still creates (and bills) one run. Bounded below
+// Local activities (createRun; the reads of webhook delivery): the request goes out while the workflow
+// task runs, with no activity task for the server to schedule, dispatch and record; the answer lands in
+// history as a marker. A createRun retried after a crash re-sends the same Idempotency-Key, so it still
+// creates (and bills) one run. Bounded below
 // the workflow task timeout: a local activity retrying longer makes the SDK complete a workflow task
 // every 8 s as a heartbeat (3 history events each), for as long as the API is down.
 const local = proxyLocalActivities<NamedActivities>({
@@ -70,21 +71,28 @@ export function agentActivities(options: AgentActivityOptions) {
       Activities[K]
     >;
 
+  /** Locally first (inside the workflow task), then, after 3 failed attempts, as a normal activity. */
+  async function locallyFirst<K extends 'createRun' | 'getRunSummary'>(
+    key: K,
+    summary: string,
+    input: Parameters<Activities[K]>[0],
+  ): Promise<Awaited<ReturnType<Activities[K]>>> {
+    try {
+      return (await call(local, key, summary, input)) as Awaited<ReturnType<Activities[K]>>;
+    } catch (error) {
+      if (error instanceof ApplicationFailure && error.nonRetryable) throw error;
+      log.warn(
+        `${key} did not succeed locally in 3 attempts, retrying as an activity: ${(error as Error).message}`,
+      );
+      return (await call(control, key, summary, input)) as Awaited<ReturnType<Activities[K]>>;
+    }
+  }
+
   return {
     names,
     /** Creates the run exactly once: locally first, then as a normal activity (whose retries add no history), same key. */
-    async createRun(input: CreateRunInput): Promise<CreatedRun> {
-      const summary = `create run on ${input.request.machine_id}`;
-      try {
-        return await call(local, 'createRun', summary, input);
-      } catch (error) {
-        if (error instanceof ApplicationFailure && error.nonRetryable) throw error;
-        log.warn(
-          `createRun did not succeed locally in 3 attempts, retrying as an activity: ${(error as Error).message}`,
-        );
-        return call(control, 'createRun', summary, input);
-      }
-    },
+    createRun: (input: CreateRunInput): Promise<CreatedRun> =>
+      locallyFirst('createRun', `create run on ${input.request.machine_id}`, input),
     streamRun: (input: Parameters<Activities['streamRun']>[0]) =>
       call(stream, 'streamRun', `follow run ${input.runId}`, input),
     resumeRun: (input: Parameters<Activities['resumeRun']>[0]) =>
@@ -93,6 +101,13 @@ export function agentActivities(options: AgentActivityOptions) {
       call(control, 'cancelRun', `cancel run ${input.runId}`, input),
     getRunSummary: (input: Parameters<Activities['getRunSummary']>[0]) =>
       call(control, 'getRunSummary', `read run ${input.runId}`, input),
+    /**
+     * The same read inside the workflow task that wants it (webhook delivery, since
+     * PATCHES.webhookReadsInTask): no activity task to schedule and answer, and no second workflow
+     * task to learn the answer; the run object lands in history as a marker.
+     */
+    readRunInTask: (input: Parameters<Activities['getRunSummary']>[0]) =>
+      locallyFirst('getRunSummary', `read run ${input.runId}`, input),
   };
 }
 

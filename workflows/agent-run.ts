@@ -95,6 +95,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     streamTaskQueue: input.streamTaskQueue,
   });
   const { createRun, streamRun, cancelRun, getRunSummary } = activities;
+  const readRun = webhook && patched(PATCHES.webhookReadsInTask) ? activities.readRunInTask : getRunSummary;
   // Same on every retry and replay of this execution; different when the workflow id is started again.
   const { workflowId, firstExecutionRunId } = workflowInfo();
   const idempotencyKey = runIdempotencyKey(workflowId, firstExecutionRunId, input.stepKey);
@@ -119,7 +120,7 @@ export async function agentRun(input: AgentRunInput): Promise<AgentRunResult> {
     if (CancellationScope.current().consideredCancelled) await CancellationScope.current().cancelRequested;
     for (;;) {
       if (webhook) {
-        const followed = await followByWebhook(webhook.inbox, activities, {
+        const followed = await followByWebhook(webhook.inbox, readRun, {
           runId: summary.runId,
           // After a decision the run goes on: running, whatever the last read said.
           known: summary.status === 'awaiting_human' ? 'running' : summary.status,

@@ -20,6 +20,8 @@ export const PATCHES = {
   prefixedActivityNames: ACTIVITY_NAMES_PATCH,
   /** A late `queued` signal handled with `running` in one activation no longer hides the `running`. */
   webhookHintsForwardOnly: 'webhook-hints-forward-only',
+  /** Webhook delivery reads the run as a local activity, in the workflow task that wants it (before: an activity). */
+  webhookReadsInTask: 'webhook-reads-in-task',
 } as const;
 
 /** Offers a decision under the rule of the history being run (see ApprovalInbox). */

@@ -106,7 +106,7 @@ function movesOn(hint: RunStatus, known: RunStatus): boolean {
  */
 export async function followByWebhook(
   inbox: RunStateInbox,
-  { getRunSummary }: Pick<AgentActivities, 'getRunSummary'>,
+  readRun: AgentActivities['getRunSummary'],
   { runId, known: from, returnOnAwaitingHuman, reconcileEvery, answered, onStatus }: WebhookFollowOptions,
 ): Promise<{ summary: RunSummary; reads: number }> {
   let known = from;
@@ -117,7 +117,7 @@ export async function followByWebhook(
       if (hint && movesOn(hint, known)) onStatus((known = hint));
       continue;
     }
-    const summary = await getRunSummary({ runId });
+    const summary = await readRun({ runId });
     reads += 1;
     if (isTerminalStatus(summary.status)) {
       onStatus(summary.status);

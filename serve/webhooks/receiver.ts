@@ -1,6 +1,7 @@
 // The webhook receiver's rules, apart from HTTP: a delivery is checked (signature over the raw body,
 // at most 5 minutes old, a route token only our workers make), handled once per event id, and turned
-// into a signal to the run's workflow only when the run's state changed (every event but `step`).
+// into a signal to the run's workflow only when the run's state changed: running, awaiting_human, an
+// end. Not per step, and not `queued`: the workflow knows that from creating the run.
 import type { MetricMeter } from '@temporalio/common';
 import { RUN_STATUSES, type RunStatus } from '../../api/types';
 import {
@@ -13,7 +14,7 @@ import { METRIC_NAMES } from '../../workflows/names';
 import type { RunStateChange } from '../../workflows/messages';
 
 export type RefusalReason = SignatureRefusal | 'route' | 'body';
-export type DeliveryOutcome = 'signalled' | 'step' | 'duplicate' | 'ended';
+export type DeliveryOutcome = 'signalled' | 'step' | 'queued' | 'duplicate' | 'ended';
 
 export interface Delivery {
   query: Record<string, unknown>;
@@ -32,6 +33,8 @@ export type SignalRun = (workflowId: string, change: RunStateChange) => Promise<
 export interface ReceiverCounts {
   signalled: number;
   steps: number;
+  /** `queued` events: taken, never signalled (creating the run told the workflow). */
+  queued: number;
   duplicates: number;
   ended: number;
   refused: Record<RefusalReason, number>;
@@ -74,6 +77,7 @@ export class WebhookReceiver {
   readonly counts: ReceiverCounts = {
     signalled: 0,
     steps: 0,
+    queued: 0,
     duplicates: 0,
     ended: 0,
     failed: 0,
@@ -116,9 +120,9 @@ export class WebhookReceiver {
   }
 
   async #deliver(workflowId: string, event: ParsedEvent): Promise<DeliveryAnswer> {
-    if (event.type === 'step') {
+    if (event.type === 'step' || event.type === 'queued') {
       this.#remember(event.id);
-      return this.#answer('step');
+      return this.#answer(event.type);
     }
     try {
       const outcome = await this.options.signal(workflowId, {

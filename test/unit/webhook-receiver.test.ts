@@ -95,13 +95,22 @@ test('a good delivery signals its workflow once; the same event again is a dupli
   assert.equal(r.counts.duplicates, 2);
 });
 
-test('steps are answered 2xx and never signalled', async () => {
+test('steps and queued are answered 2xx and never signalled (the workflow knows queued from creating the run)', async () => {
   const signals: Array<[string, RunStateChange]> = [];
   const r = receiver(signals);
-  const answer = await r.handle(delivery({ id: 'evt_2', run_id: 'run_1', type: 'step', status: 'running' }));
-  assert.equal(answer.status, 200);
+  const step = await r.handle(delivery({ id: 'evt_2', run_id: 'run_1', type: 'step', status: 'running' }));
+  const queued = await r.handle(delivery({ id: 'evt_0', run_id: 'run_1', type: 'queued', status: 'queued' }));
+  assert.deepEqual(
+    [step.body, queued.body],
+    [
+      { ok: true, outcome: 'step' },
+      { ok: true, outcome: 'queued' },
+    ],
+  );
   assert.deepEqual(signals, []);
-  assert.equal(r.counts.steps, 1);
+  assert.deepEqual([r.counts.steps, r.counts.queued, r.counts.signalled], [1, 1, 0]);
+  await r.handle(delivery({ id: 'evt_0', run_id: 'run_1', type: 'queued', status: 'queued' }));
+  assert.equal(r.counts.duplicates, 1, 'a queued event delivered again is a duplicate');
 });
 
 test('every forgery is refused with a 4xx, counted by reason, and nothing is signalled', async () => {

@@ -34,6 +34,16 @@ test('a run with webhook delivery succeeds with the steps and cost the API bille
   assert.ok(result.delivery.webhook.reads >= 1, 'the end is trusted only after reading the run');
   const events = await historyOf(handle.workflowId);
   assert.ok(events.length < 40, `30 steps make no history of their own (${events.length} events)`);
+  // Each read ran inside the workflow task that wanted it: a marker, no activity, no second task.
+  assert.equal(events.filter((event) => event.activityTaskScheduledEventAttributes).length, 0);
+  const markers = events.filter(
+    (event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+  );
+  assert.equal(
+    markers.length,
+    1 + result.delivery.webhook.reads,
+    'createRun and each read: a local activity',
+  );
   const counters = await hooks.stack.emulator.admin.counters();
   assert.equal(counters.stream_connections, before.stream_connections, 'no stream was opened');
   assert.ok(counters.webhook_deliveries >= 32, 'every event was delivered');

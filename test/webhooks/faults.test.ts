@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { signWebhook } from '../../emulator';
 import { startWebhookServer, type RunningWebhookServer } from '../../serve/webhooks/server';
 import { agentRun, type AgentRunInput } from '../../workflows/agent-run';
+import { ACTIVITY_TYPE_NAMES } from '../../workflows/names';
 import { startStack, type TestStack } from '../helpers/stack';
 import { waitUntil } from '../helpers/wait';
 import { FAST_WEBHOOKS, webhookWorkerEnv } from './helpers';
@@ -65,10 +66,10 @@ async function statusesWritten(workflowId: string): Promise<string[]> {
   });
 }
 
-/** The events the API posted for a run but `step`: what should reach the workflow, each once. */
+/** The events the API posted for a run but `step` and `queued`: what should reach the workflow, each once. */
 async function stateChangesOf(runId: string): Promise<string[]> {
   const events = await stack.emulator.admin.runEvents(runId);
-  return events.filter((event) => event.type !== 'step').map((event) => event.id);
+  return events.filter((event) => event.type !== 'step' && event.type !== 'queued').map((event) => event.id);
 }
 
 test('a receiver down for longer than the API retries: the runs still finish, through reconciliation', async () => {
@@ -116,8 +117,8 @@ test('down, then up again mid-run: the later deliveries reach the workflow (no r
 });
 
 test('duplicated, out-of-order and forged deliveries, and a receiver restarted mid-run: each state change counts once', async () => {
-  // The queued event is held back by the hop, to arrive for the first time after running.
-  board.swallow = (body) => body.includes('"type":"queued"');
+  // The running event is held back by the hop, to arrive for the first time after the steps that followed it.
+  board.swallow = (body) => body.includes('"type":"running"');
   const handle = await start('Reconcile the account [steps=6] [hold@4] (dup)', { reconcileEvery: '1h' });
   const [held] = await heldRun('(dup)');
   const runId = held!.run_id;
@@ -134,7 +135,7 @@ test('duplicated, out-of-order and forged deliveries, and a receiver restarted m
   });
   board.swallow = undefined;
   const late = ofRun().filter((d) => d.status === 0);
-  assert.equal(late.length, 1, 'the queued event was held back');
+  assert.equal(late.length, 1, 'the running event was held back');
   assert.equal(await board.replay(late[0]!), 200, 'a late first delivery is taken');
   // A signal that arrives while a workflow task runs is written to history when that task ends:
   // the history is read once it holds every state change so far, never at a moment's guess.
@@ -191,4 +192,39 @@ test('duplicated, out-of-order and forged deliveries, and a receiver restarted m
   );
   const truth = await stack.emulator.admin.run(runId);
   assert.equal(truth.run.steps, 6);
+});
+
+test('the runs API failing the read at the end: the read goes on as an activity, and the run ends as billed', async () => {
+  const handle = await start('File the report [steps=5] [hold@3] (read-outage)', { reconcileEvery: '1h' });
+  const [held] = await heldRun('(read-outage)');
+  await stack.emulator.admin.setFaults({
+    errors: [{ status: 503, rate: 1, retryAfterSeconds: 1, endpoints: ['get'] }],
+  });
+  let cleared = false;
+  try {
+    await stack.emulator.admin.release({ runId: held!.run_id });
+    // The read inside the workflow task gave up after its 3 attempts: an activity retries it.
+    await waitUntil(
+      'the read to retry as an activity',
+      async () => {
+        const { raw } = await handle.describe();
+        return raw.pendingActivities?.some(
+          (activity) => activity.activityType?.name === ACTIVITY_TYPE_NAMES.getRunSummary,
+        );
+      },
+      60_000,
+    );
+    await stack.emulator.admin.clearFaults();
+    cleared = true;
+    const result = await handle.result();
+    assert.deepEqual([result.status, result.steps, result.costUsd], ['succeeded', 5, 0.25]);
+    const { events } = await handle.fetchHistory();
+    const reads = (events ?? []).filter(
+      (event) =>
+        event.activityTaskScheduledEventAttributes?.activityType?.name === ACTIVITY_TYPE_NAMES.getRunSummary,
+    );
+    assert.equal(reads.length, 1, 'one activity read, however many attempts it took');
+  } finally {
+    if (!cleared) await stack.emulator.admin.clearFaults();
+  }
 });
