@@ -582,9 +582,9 @@ async function measure(n: number, mode: Mode): Promise<Row> {
       const close = closed.get(workflowIdOf(i))?.closeMs;
       if (run.finished_at && close !== undefined) closeLags.push(close - Date.parse(run.finished_at));
     }
-    // A sample of the pauses, in history: reaching the server, taken in by the workflow, seen by a query.
-    const sample = watcher.pauses.slice(0, 100);
-    const split = await mapLimit(sample, 10, async ({ workflowId, since, knownAt }) => {
+    // Every pause, in history: reaching the server, taken in by the workflow, seen by a query. (The first
+    // 100 alone, as before 2026-12-07, missed the later pauses, which meet the wave of runs ending.)
+    const split = await mapLimit(watcher.pauses, 10, async ({ workflowId, since, knownAt }) => {
       const history = await client.workflow.getHandle(workflowId).fetchHistory();
       const { arrived, known, timeline } = pauseInHistory(history.events ?? [], mode, since);
       return { toServer: arrived - since, inWorkflow: known - arrived, toQuery: knownAt - known, timeline };
@@ -748,7 +748,7 @@ for (const n of NS) {
   bench.table({
     title:
       `N = ${n.toLocaleString('en-US')}: where the time goes, ms: workflow start request -> run created; a run without a pause, ` +
-      'running -> end (emulator, s); run end -> workflow closed; a pause (sample of up to 100, from history): emulator ' +
+      'running -> end (emulator, s); run end -> workflow closed; every pause (from history): emulator ' +
       'timestamp -> reached the server (activity completed or signal), -> taken in by the workflow (ours: the CoastyStatus ' +
       'upsert; baselines: the workflow task), -> seen by the watcher’s query; machine load average at start and end',
     columns: [

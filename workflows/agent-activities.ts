@@ -32,9 +32,9 @@ const control = proxyActivities<NamedActivities>({ startToCloseTimeout: '60s', r
 // Local activities (createRun; the reads of webhook delivery): the request goes out while the workflow
 // task runs, with no activity task for the server to schedule, dispatch and record; the answer lands in
 // history as a marker. A createRun retried after a crash re-sends the same Idempotency-Key, so it still
-// creates (and bills) one run. Bounded below
-// the workflow task timeout: a local activity retrying longer makes the SDK complete a workflow task
-// every 8 s as a heartbeat (3 history events each), for as long as the API is down.
+// creates (and bills) one run. Bounded below the workflow task timeout: a local activity retrying
+// longer makes the SDK complete a workflow task every 8 s as a heartbeat (3 history events each), for
+// as long as the API is down.
 const local = proxyLocalActivities<NamedActivities>({
   startToCloseTimeout: '5s',
   // Core does not end a retrying local activity at its scheduleToCloseTimeout: the attempts bound it.
