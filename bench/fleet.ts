@@ -582,8 +582,8 @@ async function measure(n: number, mode: Mode): Promise<Row> {
       const close = closed.get(workflowIdOf(i))?.closeMs;
       if (run.finished_at && close !== undefined) closeLags.push(close - Date.parse(run.finished_at));
     }
-    // Every pause, in history: reaching the server, taken in by the workflow, seen by a query. (The first
-    // 100 alone, as before 2026-12-07, missed the later pauses, which meet the wave of runs ending.)
+    // Every pause, in history: reaching the server, taken in by the workflow, seen by a query (a sample
+    // of the first ones would miss the later pauses, which meet the wave of runs ending).
     const split = await mapLimit(watcher.pauses, 10, async ({ workflowId, since, knownAt }) => {
       const history = await client.workflow.getHandle(workflowId).fetchHistory();
       const { arrived, known, timeline } = pauseInHistory(history.events ?? [], mode, since);

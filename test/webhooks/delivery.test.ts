@@ -34,7 +34,7 @@ test('a run with webhook delivery succeeds with the steps and cost the API bille
   assert.ok(result.delivery.webhook.reads >= 1, 'the end is trusted only after reading the run');
   const events = await historyOf(handle.workflowId);
   assert.ok(events.length < 35, `30 steps make no history of their own (${events.length} events)`);
-  // Each read ran inside the workflow task that wanted it: a marker, no activity, no second task.
+  // Each read ran inside the workflow task that wanted it: a local activity's marker, no activity task.
   assert.equal(events.filter((event) => event.activityTaskScheduledEventAttributes).length, 0);
   const markers = events.filter(
     (event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity',
